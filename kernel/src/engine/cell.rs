@@ -1,0 +1,229 @@
+//! Running one cell (and answering completion and inspection) on the engine thread.
+
+use super::diagnostics::{self, CellError};
+use super::outputs::OutputSink;
+use super::rewrite::{self, NotebookTypes};
+use super::{commands, Cell, CellOutcome, InputReader};
+use crate::sockets::Iopub;
+use serde_json::{json, Map, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// What the engine thread shares with the handle the handlers hold.
+pub struct Shared {
+    pub iopub: Iopub,
+    pub input: InputReader,
+    pub session_file: std::path::PathBuf,
+    pub child: Arc<Mutex<Option<Arc<Mutex<std::process::Child>>>>>,
+    pub interrupted: Arc<AtomicBool>,
+    /// True while user code runs: an interrupt then has something to stop.
+    pub running: Arc<AtomicBool>,
+}
+
+/// evcxr, with the output pumps and what the kernel learned of the notebook so far.
+pub struct Runner {
+    pub(super) context: evcxr::CommandContext,
+    pub(super) sink: Arc<OutputSink>,
+    types: NotebookTypes,
+    shared: Shared,
+}
+
+impl Runner {
+    /// Starts evcxr (its first compile) and loads `evcxr.toml`: `cellar` and `serde` become
+    /// dependencies of every cell, already built when the workspace came from the seed.
+    pub fn start(shared: Shared) -> anyhow::Result<Runner> {
+        let (mut context, outputs) = evcxr::CommandContext::new().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let sink = OutputSink::start(shared.iopub.clone(), outputs);
+        context
+            .execute(":load_config --quiet")
+            .map_err(|e| anyhow::anyhow!("loading evcxr.toml: {e}"))?;
+        *shared.child.lock().unwrap() = Some(context.process_handle());
+        Ok(Runner {
+            context,
+            sink,
+            types: NotebookTypes::default(),
+            shared,
+        })
+    }
+
+    pub fn execute(&mut self, cell: Cell) -> CellOutcome {
+        let request = &cell.request;
+        self.sink.begin(request);
+        if let Err(error) = std::fs::write(&self.shared.session_file, request.session()) {
+            eprintln!("cellar: could not record the client session: {error}");
+        }
+        let code = request.str_field("code");
+        match commands::parse(code) {
+            Some(command) => commands::run(self, command),
+            None => self.evaluate(code, cell.execution_count, request.bool_field("silent", false)),
+        }
+    }
+
+    /// Runs Rust code through evcxr and sends its result.
+    pub(super) fn evaluate(&mut self, code: &str, count: u32, silent: bool) -> CellOutcome {
+        let source = match rewrite::rewrite(code, &mut self.types) {
+            Ok(source) => source,
+            Err(error) => return failed(CellError::new("CacheAttributeError", error.to_string())),
+        };
+        self.shared.interrupted.store(false, Ordering::SeqCst);
+        let input = self.shared.input.clone();
+        let request = self.sink.current();
+        let mut callbacks = evcxr::EvalCallbacks {
+            input_reader: &|asked| match &request {
+                Some(request) => input(request, &asked.prompt, asked.is_password),
+                None => String::new(),
+            },
+        };
+        self.shared.running.store(true, Ordering::SeqCst);
+        let result = self.context.execute_with_callbacks(&source, &mut callbacks);
+        self.shared.running.store(false, Ordering::SeqCst);
+        let panics = self.sink.settle();
+        match result {
+            Ok(outputs) => match panics.first() {
+                Some(panic) => failed(diagnostics::panic(panic)),
+                None => self.send_result(outputs.content_by_mime_type, count, silent),
+            },
+            Err(evcxr::Error::CompilationErrors(errors)) => failed(diagnostics::compile_errors(&errors, &source, count)),
+            Err(evcxr::Error::SubprocessTerminated(status)) => failed(if self.shared.interrupted.swap(false, Ordering::SeqCst) {
+                CellError::new(
+                    "Interrupted",
+                    "the cell was stopped by killing its process; a fresh one was started, so the variables defined so far are gone",
+                )
+            } else {
+                CellError::new(
+                    "CellProcessDied",
+                    format!("the process running cells stopped ({status}); a fresh one was started, so the variables defined so far are gone"),
+                )
+            }),
+            Err(evcxr::Error::TypeRedefinedVariablesLost(names)) => {
+                self.sink.send(
+                    "stream",
+                    json!({ "name": "stderr", "text": format!("A type was redefined, so these variables were dropped: {}\n", names.join(", ")) }),
+                );
+                CellOutcome::default()
+            }
+            Err(other) => failed(CellError::new("Error", other.to_string())),
+        }
+    }
+
+    fn send_result(&self, content: std::collections::HashMap<String, String>, count: u32, silent: bool) -> CellOutcome {
+        if content.is_empty() {
+            return CellOutcome::default();
+        }
+        let data: Map<String, Value> = content
+            .into_iter()
+            .map(|(mime, text)| {
+                let value = if mime.contains("json") {
+                    serde_json::from_str(&text).unwrap_or(Value::String(text))
+                } else {
+                    Value::String(text)
+                };
+                (mime, value)
+            })
+            .collect();
+        let result_text = data.get("text/plain").and_then(Value::as_str).map(str::to_string);
+        if !silent {
+            self.sink.send("execute_result", json!({ "execution_count": count, "data": data, "metadata": {} }));
+        }
+        CellOutcome { result_text, ..CellOutcome::default() }
+    }
+
+    /// `complete_reply` content; the cursor counts characters, evcxr counts bytes.
+    pub fn complete(&mut self, code: &str, cursor: usize) -> Value {
+        let at = byte_offset(code, cursor);
+        match self.context.completions(code, at) {
+            Ok(found) => {
+                let start = char_offset(code, found.start_offset);
+                let end = char_offset(code, found.end_offset);
+                let types: Vec<Value> = found
+                    .completions
+                    .iter()
+                    .map(|c| json!({ "start": start, "end": end, "text": c.code, "type": c.kind }))
+                    .collect();
+                json!({
+                    "status": "ok",
+                    "matches": found.completions.iter().map(|c| c.code.clone()).collect::<Vec<_>>(),
+                    "cursor_start": start,
+                    "cursor_end": end,
+                    "metadata": { "_jupyter_types_experimental": types },
+                })
+            }
+            Err(_) => json!({ "status": "ok", "matches": [], "cursor_start": cursor, "cursor_end": cursor, "metadata": {} }),
+        }
+    }
+
+    /// `inspect_reply` content: rust-analyzer's hover for the name under the cursor.
+    pub fn inspect(&mut self, code: &str, cursor: usize) -> Value {
+        let end = name_end(code, byte_offset(code, cursor));
+        let (plain, html) = self.hover(code, end).unwrap_or_default();
+        let found = !plain.is_empty();
+        let data = if found { json!({ "text/plain": plain, "text/html": html }) } else { json!({}) };
+        json!({ "status": "ok", "found": found, "data": data, "metadata": {} })
+    }
+
+    /// Documentation of the item whose name ends at byte `end` of `code`, if rust-analyzer has any.
+    pub(super) fn hover(&mut self, code: &str, end: usize) -> Option<(String, String)> {
+        let (plain, html) = self.context.hover_at(code, end).ok()?;
+        (!plain.trim().is_empty() && plain != "No documentation found").then_some((plain, html))
+    }
+
+    /// A client session went away: its session-scoped entries are released.
+    pub fn release_session(&mut self, session: &str) {
+        let code = format!("cellar::__private::release_session({});", serde_json::to_string(session).unwrap_or_default());
+        self.run_in_background(&code, "releasing a session's caches");
+    }
+
+    /// Kernel shutdown: every cached entry is released, so `on_release` hooks run.
+    pub fn release_all(&mut self) {
+        self.run_in_background("cellar::__private::release_all();", "releasing the caches at shutdown");
+    }
+
+    /// Runs kernel code that belongs to no request: its output goes nowhere.
+    fn run_in_background(&mut self, code: &str, what: &str) {
+        self.sink.detach();
+        if let Err(error) = self.context.execute(code) {
+            eprintln!("cellar: {what} failed: {error}");
+        }
+        self.sink.settle();
+    }
+}
+
+fn failed(error: CellError) -> CellOutcome {
+    CellOutcome {
+        error: Some(error),
+        ..CellOutcome::default()
+    }
+}
+
+fn byte_offset(text: &str, chars: usize) -> usize {
+    text.char_indices().nth(chars).map(|(i, _)| i).unwrap_or(text.len())
+}
+
+fn char_offset(text: &str, bytes: usize) -> usize {
+    text[..bytes.min(text.len())].chars().count()
+}
+
+/// The end of the identifier or path (`std::mem::swap`) the cursor is in.
+fn name_end(code: &str, at: usize) -> usize {
+    let is_name = |c: char| c.is_alphanumeric() || c == '_';
+    code[at..].find(|c: char| !is_name(c)).map(|i| at + i).unwrap_or(code.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_convert_between_chars_and_bytes() {
+        let text = "é + v.pu";
+        assert_eq!(byte_offset(text, 2), 3);
+        assert_eq!(char_offset(text, 3), 2);
+        assert_eq!(byte_offset(text, 100), text.len());
+    }
+
+    #[test]
+    fn the_name_under_the_cursor_extends_to_its_end() {
+        assert_eq!(name_end("String::from(1)", 9), 12);
+        assert_eq!(name_end("abc", 1), 3);
+    }
+}

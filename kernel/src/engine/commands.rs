@@ -1,0 +1,93 @@
+//! The kernel's own `:` commands. Everything else that starts with `:` is evcxr's (`:dep`,
+//! `:vars`, `:opt`…) and goes to evcxr unchanged.
+
+use super::cell::Runner;
+use super::diagnostics::CellError;
+use super::CellOutcome;
+use serde_json::json;
+
+/// A cell that is one kernel command.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command<'a> {
+    Help,
+    Doc(&'a str),
+    Cellar(&'a str),
+}
+
+const HELP: &str = "\
+cellar commands:
+:help            this list, then evcxr's commands
+:doc NAME        documentation of NAME in the pager (like IPython's `NAME?`)
+:cellar          every cache: function, kind, scope, entries, bytes, hits, misses, last compute time
+:cellar clear    empty every cache (on_release runs for each entry)
+";
+
+pub fn parse(code: &str) -> Option<Command<'_>> {
+    let line = code.trim();
+    if line.contains('\n') {
+        return None;
+    }
+    let (name, args) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+    let args = args.trim();
+    match name {
+        ":help" if args.is_empty() => Some(Command::Help),
+        ":doc" => Some(Command::Doc(args)),
+        ":cellar" => Some(Command::Cellar(args)),
+        _ => None,
+    }
+}
+
+pub fn run(runner: &mut Runner, command: Command) -> CellOutcome {
+    match command {
+        Command::Help => {
+            let evcxr = runner
+                .context
+                .execute(":help")
+                .ok()
+                .and_then(|out| out.content_by_mime_type.get("text/plain").cloned())
+                .unwrap_or_default();
+            runner.sink.send("stream", json!({ "name": "stdout", "text": format!("{HELP}\nevcxr commands:\n{evcxr}\n") }));
+            CellOutcome::default()
+        }
+        Command::Doc(name) if name.is_empty() => error("UsageError", "usage: :doc NAME"),
+        Command::Doc(name) => match runner.hover(name, name.len()) {
+            Some((plain, html)) => CellOutcome {
+                payload: vec![json!({ "source": "page", "data": { "text/plain": plain, "text/html": html }, "start": 0 })],
+                ..CellOutcome::default()
+            },
+            None => error("NotFound", &format!("no documentation found for `{name}`")),
+        },
+        Command::Cellar("") => runner.evaluate("cellar::__private::report();", 0, true),
+        Command::Cellar("clear") => {
+            let outcome = runner.evaluate("cellar::__private::clear_everything();", 0, true);
+            if outcome.error.is_none() {
+                runner.sink.send("stream", json!({ "name": "stdout", "text": "Every cache is empty.\n" }));
+            }
+            outcome
+        }
+        Command::Cellar(other) => error("UsageError", &format!("unknown :cellar argument `{other}`; try :cellar or :cellar clear")),
+    }
+}
+
+fn error(ename: &str, evalue: &str) -> CellOutcome {
+    CellOutcome {
+        error: Some(CellError::new(ename, evalue)),
+        ..CellOutcome::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_commands_are_whole_one_line_cells() {
+        assert_eq!(parse(":help"), Some(Command::Help));
+        assert_eq!(parse("  :doc  Vec::new "), Some(Command::Doc("Vec::new")));
+        assert_eq!(parse(":cellar clear"), Some(Command::Cellar("clear")));
+        assert_eq!(parse(":cellar"), Some(Command::Cellar("")));
+        assert_eq!(parse(":dep serde = \"1\""), None);
+        assert_eq!(parse(":doc x\n1 + 1"), None);
+        assert_eq!(parse("1 + 1"), None);
+    }
+}

@@ -1,0 +1,173 @@
+//! The execution engine: evcxr on a thread of its own.
+//!
+//! evcxr's `CommandContext` compiles each cell into a library and runs it in a long-lived child
+//! process. It is blocking and not shared, so one thread owns it and takes [`Job`]s from the
+//! handlers in order; outputs flow from the child straight to IOPub through [`outputs`] while a
+//! cell runs. Interrupts do not go through the queue: they kill the child (evcxr has no softer
+//! way to stop running code), which evcxr notices and replaces with a fresh one.
+
+mod cell;
+mod commands;
+pub mod diagnostics;
+pub mod is_complete;
+mod outputs;
+mod panics;
+mod rewrite;
+pub mod rustc_wrapper;
+pub mod workspace;
+
+use crate::sockets::Iopub;
+use crate::wire::Request;
+use diagnostics::CellError;
+use serde_json::Value;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
+
+/// Asks the client for a line of input (`input_request` on stdin) on behalf of a running cell.
+pub type InputReader = Arc<dyn Fn(&Request, &str, bool) -> String + Send + Sync>;
+
+/// A cell to run.
+pub struct Cell {
+    pub request: Request,
+    pub execution_count: u32,
+}
+
+/// How a cell ended. Its outputs have already been sent on IOPub; its error has not.
+#[derive(Debug, Default)]
+pub struct CellOutcome {
+    pub error: Option<CellError>,
+    /// `execute_reply` payloads (the pager for `:doc`).
+    pub payload: Vec<Value>,
+    /// The `text/plain` of the result, for history with outputs.
+    pub result_text: Option<String>,
+}
+
+enum Job {
+    Execute(Cell, oneshot::Sender<CellOutcome>),
+    Complete(String, usize, oneshot::Sender<Value>),
+    Inspect(String, usize, oneshot::Sender<Value>),
+    ReleaseSession(String),
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// The handle the message handlers use.
+pub struct Engine {
+    jobs: crossbeam_channel::Sender<Job>,
+    child: Arc<Mutex<Option<Arc<Mutex<std::process::Child>>>>>,
+    interrupted: Arc<AtomicBool>,
+    running: Arc<AtomicBool>,
+}
+
+impl Engine {
+    /// Starts the engine thread. evcxr starts (and compiles a first cell) there, so the kernel
+    /// answers `kernel_info` at once while the engine warms up; jobs wait in the queue.
+    pub fn start(iopub: Iopub, input: InputReader, session_file: std::path::PathBuf) -> Engine {
+        let (jobs, queue) = crossbeam_channel::unbounded();
+        let child = Arc::new(Mutex::new(None));
+        let interrupted = Arc::new(AtomicBool::new(false));
+        let running = Arc::new(AtomicBool::new(false));
+        let state = cell::Shared {
+            iopub,
+            input,
+            session_file,
+            child: child.clone(),
+            interrupted: interrupted.clone(),
+            running: running.clone(),
+        };
+        std::thread::Builder::new()
+            .name("cellar-engine".into())
+            .spawn(move || run(state, queue))
+            .expect("spawn the engine thread");
+        Engine { jobs, child, interrupted, running }
+    }
+
+    pub async fn execute(&self, cell: Cell) -> CellOutcome {
+        let (tx, rx) = oneshot::channel();
+        self.send(Job::Execute(cell, tx));
+        rx.await.unwrap_or_else(|_| CellOutcome {
+            error: Some(CellError::new("EngineStopped", "the Rust engine stopped")),
+            ..CellOutcome::default()
+        })
+    }
+
+    pub async fn complete(&self, code: String, cursor: usize) -> Value {
+        let (tx, rx) = oneshot::channel();
+        self.send(Job::Complete(code, cursor, tx));
+        rx.await.unwrap_or(Value::Null)
+    }
+
+    pub async fn inspect(&self, code: String, cursor: usize) -> Value {
+        let (tx, rx) = oneshot::channel();
+        self.send(Job::Inspect(code, cursor, tx));
+        rx.await.unwrap_or(Value::Null)
+    }
+
+    /// Releases the entries of a client session that went away (their `on_release` runs).
+    pub fn release_session(&self, session: String) {
+        self.send(Job::ReleaseSession(session));
+    }
+
+    /// Releases every cached entry (their `on_release` runs) and stops the engine.
+    pub async fn shutdown(&self) {
+        let (tx, rx) = oneshot::channel();
+        self.send(Job::Shutdown(tx));
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), rx).await;
+    }
+
+    /// Stops the running cell by killing the cell process; a fresh one replaces it.
+    /// With no cell running there is nothing to stop, and the process is left alone.
+    pub fn interrupt(&self) {
+        let child = self.child.lock().unwrap().clone();
+        if let (Some(child), true) = (child, self.running.load(Ordering::SeqCst)) {
+            self.interrupted.store(true, Ordering::SeqCst);
+            if let Err(error) = child.lock().unwrap().kill() {
+                eprintln!("cellar: could not stop the cell process: {error}");
+            }
+        }
+    }
+
+    fn send(&self, job: Job) {
+        // The engine thread lives as long as the process; a send can only fail during exit.
+        let _ = self.jobs.send(job);
+    }
+}
+
+fn run(shared: cell::Shared, queue: crossbeam_channel::Receiver<Job>) {
+    let mut engine = match cell::Runner::start(shared) {
+        Ok(engine) => Some(engine),
+        Err(error) => {
+            eprintln!("cellar: the Rust engine did not start: {error:#}");
+            None
+        }
+    };
+    let failed = |what: &str| CellError::new("EngineFailed", format!("the Rust engine did not start ({what}); see the kernel log"));
+    while let Ok(job) = queue.recv() {
+        match (job, engine.as_mut()) {
+            (Job::Execute(cell, reply), Some(runner)) => {
+                let _ = reply.send(runner.execute(cell));
+            }
+            (Job::Execute(_, reply), None) => {
+                let _ = reply.send(CellOutcome { error: Some(failed("evcxr")), ..CellOutcome::default() });
+            }
+            (Job::Complete(code, cursor, reply), runner) => {
+                let _ = reply.send(runner.map(|r| r.complete(&code, cursor)).unwrap_or(Value::Null));
+            }
+            (Job::Inspect(code, cursor, reply), runner) => {
+                let _ = reply.send(runner.map(|r| r.inspect(&code, cursor)).unwrap_or(Value::Null));
+            }
+            (Job::ReleaseSession(session), runner) => {
+                if let Some(runner) = runner {
+                    runner.release_session(&session);
+                }
+            }
+            (Job::Shutdown(reply), runner) => {
+                if let Some(runner) = runner {
+                    runner.release_all();
+                }
+                let _ = reply.send(());
+                return;
+            }
+        }
+    }
+}

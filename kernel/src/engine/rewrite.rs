@@ -1,0 +1,228 @@
+//! Cache attributes, expanded before evcxr sees a cell.
+//!
+//! evcxr infers the types of `let` variables with a rust-analyzer that does not expand proc
+//! macros, so `let df = load(…)` would not compile if `#[cache_data]` changed `load`'s return
+//! type out of its sight. The kernel therefore expands `#[cache_data]`, `#[cache_resource]`,
+//! `#[memo]` and `#[singleton]` itself with the same code generator the proc macros use
+//! (`cellar-codegen`), and hands evcxr plain Rust with the true signature.
+//!
+//! The expansion keeps the cell's line numbers: the new signature takes the attribute's line,
+//! the body is the user's own text, and the generated items follow its closing brace, so rustc's
+//! diagnostics still point at the lines the user wrote.
+//!
+//! A value whose type is defined in the notebook must not be read back after that type's
+//! definition changed (evcxr keeps a type's id when only a field's type changes). So the key of
+//! a cached function also covers the definitions of the notebook types its signature mentions
+//! (the "type salt"), which the kernel knows because it sees every cell.
+
+use cellar_codegen::CacheKind;
+use proc_macro2::{LineColumn, TokenStream};
+use quote::ToTokens;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use syn::visit::Visit;
+
+/// Definitions of the types the notebook declared so far, by name.
+#[derive(Default)]
+pub struct NotebookTypes {
+    definitions: HashMap<String, String>,
+}
+
+impl NotebookTypes {
+    /// The salt for a function's key: the definitions of notebook types its signature reaches.
+    fn salt(&self, signature: &syn::Signature) -> Option<String> {
+        let mut seen = BTreeMap::new();
+        let mut pending: Vec<String> = idents(|c| c.visit_signature(signature)).into_iter().collect();
+        while let Some(name) = pending.pop() {
+            if seen.contains_key(&name) {
+                continue;
+            }
+            if let Some(definition) = self.definitions.get(&name) {
+                seen.insert(name, definition.clone());
+                if let Ok(item) = syn::parse_str::<syn::Item>(definition) {
+                    pending.extend(idents(|c| c.visit_item(&item)));
+                }
+            }
+        }
+        (!seen.is_empty()).then(|| seen.into_iter().map(|(name, def)| format!("{name}={def}\n")).collect())
+    }
+
+    fn record(&mut self, item: &syn::Item) {
+        let name = match item {
+            syn::Item::Struct(s) => &s.ident,
+            syn::Item::Enum(e) => &e.ident,
+            syn::Item::Union(u) => &u.ident,
+            syn::Item::Type(t) => &t.ident,
+            _ => return,
+        };
+        self.definitions.insert(name.to_string(), item.to_token_stream().to_string());
+    }
+}
+
+/// Every identifier a visitor meets: the names a signature or a definition mentions.
+fn idents(visit: impl FnOnce(&mut IdentCollector)) -> BTreeSet<String> {
+    let mut collector = IdentCollector::default();
+    visit(&mut collector);
+    collector.0
+}
+
+#[derive(Default)]
+struct IdentCollector(BTreeSet<String>);
+
+impl<'ast> Visit<'ast> for IdentCollector {
+    fn visit_ident(&mut self, ident: &'ast proc_macro2::Ident) {
+        self.0.insert(ident.to_string());
+    }
+}
+
+/// The cell with every cache attribute expanded, or the cell unchanged when it has none (or does
+/// not parse: then evcxr reports the syntax error in the user's own terms).
+pub fn rewrite(cell: &str, types: &mut NotebookTypes) -> Result<String, syn::Error> {
+    // Kernel and evcxr commands (`:dep …`) are not Rust: blank them out, keeping every offset.
+    let masked: String = cell
+        .split_inclusive('\n')
+        .map(|line| if line.trim_start().starts_with(':') { mask(line) } else { line.to_string() })
+        .collect();
+    let Ok(block) = syn::parse_str::<syn::Block>(&format!("{{\n{masked}\n}}")) else {
+        return Ok(cell.to_string());
+    };
+    let lines = LineIndex::new(cell);
+    let mut edits = Vec::new();
+    for statement in &block.stmts {
+        let syn::Stmt::Item(item) = statement else { continue };
+        types.record(item);
+        if let syn::Item::Fn(function) = item {
+            if let Some(edit) = expand_function(cell, &lines, function, types)? {
+                edits.push(edit);
+            }
+        }
+    }
+    let mut out = cell.to_string();
+    for (range, text) in edits.into_iter().rev() {
+        out.replace_range(range, &text);
+    }
+    Ok(out)
+}
+
+fn mask(line: &str) -> String {
+    line.chars().map(|c| if c == '\n' { c } else { ' ' }).collect()
+}
+
+type Edit = (std::ops::Range<usize>, String);
+
+fn expand_function(
+    cell: &str,
+    lines: &LineIndex,
+    function: &syn::ItemFn,
+    types: &NotebookTypes,
+) -> Result<Option<Edit>, syn::Error> {
+    let Some((index, kind)) = function.attrs.iter().enumerate().find_map(|(i, attr)| cache_kind(attr).map(|k| (i, k))) else {
+        return Ok(None);
+    };
+    let mut item = function.clone();
+    let attr = item.attrs.remove(index);
+    let args = match &attr.meta {
+        syn::Meta::Path(_) => TokenStream::new(),
+        syn::Meta::List(list) => list.tokens.clone(),
+        syn::Meta::NameValue(nv) => return Err(syn::Error::new_spanned(nv, "write the options in parentheses: #[cache_data(ttl = \"1h\")]")),
+    };
+    let salt = types.salt(&item.sig);
+    let expanded = cellar_codegen::expand(kind, args, item.clone(), salt.as_deref())?.to_string();
+
+    // Put the user's body text back in place of its token rendering, keeping its lines.
+    let start = lines.offset(function.to_token_stream().into_iter().next().map(|t| t.span().start()));
+    let body_start = lines.offset(Some(function.block.brace_token.span.open().start()));
+    let body_end = lines.offset(Some(function.block.brace_token.span.close().end()));
+    let (Some(start), Some(body_start), Some(body_end)) = (start, body_start, body_end) else {
+        return Ok(None);
+    };
+    let body_tokens = function.block.to_token_stream().to_string();
+    let Some(at) = expanded.find(&body_tokens) else {
+        return Ok(Some((start..body_end, expanded)));
+    };
+    let newlines = cell[start..body_start].matches('\n').count();
+    let text = format!(
+        "{}{}{}{}",
+        &expanded[..at],
+        "\n".repeat(newlines),
+        &cell[body_start..body_end],
+        &expanded[at + body_tokens.len()..]
+    );
+    Ok(Some((start..body_end, text)))
+}
+
+/// `#[cache_data]`, `#[cellar::cache_resource(…)]`, `#[memo]`, `#[singleton]`…
+fn cache_kind(attr: &syn::Attribute) -> Option<CacheKind> {
+    let path = attr.path();
+    let last = path.segments.last()?.ident.to_string();
+    let prefix_ok = path.segments.len() == 1 || (path.segments.len() == 2 && path.segments[0].ident == "cellar");
+    if !prefix_ok {
+        return None;
+    }
+    match last.as_str() {
+        "cache_data" | "memo" => Some(CacheKind::Data),
+        "cache_resource" | "singleton" => Some(CacheKind::Resource),
+        _ => None,
+    }
+}
+
+/// Line/column (as proc-macro2 reports them for the wrapped cell) → byte offset in the cell.
+struct LineIndex {
+    starts: Vec<usize>,
+    text: String,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts, text: text.to_string() }
+    }
+
+    /// The wrapper adds one line (`{`) above the cell; columns count chars.
+    fn offset(&self, position: Option<LineColumn>) -> Option<usize> {
+        let position = position?;
+        let line_start = *self.starts.get(position.line.checked_sub(2)?)?;
+        let line = &self.text[line_start..];
+        let in_line = line.char_indices().nth(position.column).map(|(i, _)| i).unwrap_or(line.len());
+        Some(line_start + in_line)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_without_cache_attributes_are_unchanged() {
+        let mut types = NotebookTypes::default();
+        let cell = ":dep foo = \"1\"\nfn f() -> i32 { 1 }\nlet x = f();\nx";
+        assert_eq!(rewrite(cell, &mut types).unwrap(), cell);
+        assert_eq!(rewrite("let x = (;", &mut types).unwrap(), "let x = (;");
+    }
+
+    #[test]
+    fn expansion_shows_the_true_signature_and_keeps_lines() {
+        let mut types = NotebookTypes::default();
+        let cell = "use cellar::cache_data;\n#[cache_data(ttl = \"1h\")]\nfn load(n: usize) -> Vec<u8> {\n    let v = vec![0; n];\n    v\n}\nlet x = load(3);\nx.len()";
+        let out = rewrite(cell, &mut types).unwrap();
+        assert!(out.contains("cellar :: Data < Vec < u8 > >"), "{out}");
+        assert!(!out.contains("#[cache_data"));
+        assert_eq!(out.lines().count(), cell.lines().count(), "{out}");
+        let user_lines: Vec<&str> = cell.lines().collect();
+        let out_lines: Vec<&str> = out.lines().collect();
+        assert_eq!(out_lines[3], user_lines[3]);
+        assert_eq!(out_lines[6..], user_lines[6..]);
+    }
+
+    #[test]
+    fn notebook_types_salt_the_key() {
+        let mut types = NotebookTypes::default();
+        let cell = |field: &str| format!("struct Frame {{ a: {field} }}\n#[cache_data]\nfn f() -> Frame {{ Frame {{ a: 1 }} }}");
+        let first = rewrite(&cell("i32"), &mut types).unwrap();
+        let again = rewrite(&cell("i32"), &mut types).unwrap();
+        let changed = rewrite(&cell("i64"), &mut types).unwrap();
+        assert_eq!(first, again);
+        let after_definition = |out: &str| out.lines().skip(1).map(str::to_string).collect::<Vec<_>>();
+        assert_ne!(after_definition(&first), after_definition(&changed), "the function key must change");
+    }
+}

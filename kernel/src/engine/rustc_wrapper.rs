@@ -1,0 +1,49 @@
+//! The start of every process this binary becomes: kernel, cell process, or rustc wrapper.
+//!
+//! evcxr re-runs the kernel binary for two jobs: as the process that runs cells, and, when
+//! dependencies are built as shared libraries, as a wrapper around rustc that turns each
+//! library into a dylib. For crates without `std` it links them against the standard library by
+//! passing `--extern core=<libstd.so>`. Since Rust 1.95 the standard library's `.so` carries only
+//! a metadata stub (the metadata moved to a `.rmeta` beside it), so rustc rejects that alone
+//! ("only metadata stub found for `dylib` dependency `core`") and every `no_std` dependency
+//! (`cfg-if`, `hashbrown`, `libc`…) fails to build. Naming both files fixes it; `--extern=` in
+//! one argument keeps evcxr's wrapper from rewriting the path.
+
+use std::path::PathBuf;
+
+const WRAP_RUSTC: &str = "EVCXR_RUSTC_WRAPPER";
+const FORCE_DYLIB: &str = "EVCXR_FORCE_DYLIB";
+const CORE_EXTERN: &str = "EVCXR_CORE_EXTERN";
+/// Set on the re-run, so it does not add the argument twice.
+const PATCHED: &str = "CELLAR_CORE_METADATA_ADDED";
+
+/// Hands the process to evcxr when it is a cell process or a rustc wrapper; returns otherwise.
+pub fn hand_over() {
+    if std::env::var_os(WRAP_RUSTC).is_some() && std::env::var_os(FORCE_DYLIB).is_some() && std::env::var_os(PATCHED).is_none() {
+        if let Some(metadata) = std_metadata() {
+            let status = std::env::current_exe().and_then(|exe| {
+                std::process::Command::new(exe)
+                    .args(std::env::args_os().skip(1))
+                    .arg(format!("--extern=core={}", metadata.display()))
+                    .env(PATCHED, "1")
+                    .status()
+            });
+            match status {
+                Ok(status) => std::process::exit(status.code().unwrap_or(101)),
+                Err(error) => {
+                    eprintln!("cellar: could not run rustc: {error}");
+                    std::process::exit(101);
+                }
+            }
+        }
+    }
+    evcxr::runtime_hook();
+}
+
+/// `libstd-*.rmeta` beside the `libstd-*.so` evcxr names, when the toolchain ships one.
+fn std_metadata() -> Option<PathBuf> {
+    let value = std::env::var_os(CORE_EXTERN)?;
+    let so = PathBuf::from(value.to_str()?.strip_prefix("core=")?);
+    let rmeta = so.with_extension("rmeta");
+    rmeta.is_file().then_some(rmeta)
+}

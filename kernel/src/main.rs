@@ -1,0 +1,78 @@
+//! `cellar-kernel`: a Jupyter kernel for Rust with cell caching.
+//!
+//! Data flows one way: [`sockets`] (ZeroMQ channels) → [`wire`] (signed messages) →
+//! [`handlers`] (what each request means) → [`engine`] (evcxr runs the cell) → outputs back out
+//! on IOPub. [`install`] writes the kernelspec and builds the runtime once, ahead of the first
+//! cell; [`history`] keeps what the user ran; [`sessions`] knows which client runs each cell.
+
+mod engine;
+mod handlers;
+mod history;
+mod install;
+mod sessions;
+mod sockets;
+mod wire;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "cellar-kernel", version, about = "A Jupyter kernel for Rust with cell caching")]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    /// The connection file Jupyter wrote for this kernel (runs the kernel).
+    #[arg(long, value_name = "FILE")]
+    connection_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Install the `cellar` kernelspec ("Rust (cellar)") and build the runtime cells link.
+    Install(install::InstallArgs),
+    /// Remove the `cellar` kernelspec.
+    Uninstall(install::Location),
+}
+
+fn main() -> ExitCode {
+    // The process that runs cells, and evcxr's rustc wrapper, are this binary started again.
+    engine::rustc_wrapper::hand_over();
+    let cli = Cli::parse();
+    let result = match (cli.command, cli.connection_file) {
+        (Some(Command::Install(args)), _) => install::install(&args),
+        (Some(Command::Uninstall(location)), _) => install::uninstall(&location),
+        (None, Some(file)) => run(&file),
+        (None, None) => Err(anyhow::anyhow!(
+            "nothing to do: Jupyter starts the kernel with --connection-file FILE; to set it up, run `cellar-kernel install`"
+        )),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("cellar-kernel: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(connection_file: &std::path::Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(connection_file)
+        .with_context(|| format!("reading the connection file {}", connection_file.display()))?;
+    let info: jupyter_protocol::ConnectionInfo = serde_json::from_str(&text).context("parsing the connection file")?;
+    let workspace = engine::workspace::Workspace::for_kernel()?;
+    workspace.export_env();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    runtime.block_on(async {
+        let channels = sockets::bind(&info, &uuid::Uuid::new_v4().to_string()).await?;
+        handlers::serve(channels, workspace.session_file()).await;
+        // Give the shutdown reply a moment to leave before the sockets close.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        anyhow::Ok(())
+    })?;
+    drop(workspace);
+    // Threads blocked on evcxr's channels would keep a normal return waiting.
+    std::process::exit(0)
+}

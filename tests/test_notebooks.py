@@ -1,0 +1,98 @@
+"""The notebooks in notebooks/, executed headless by `jupyter nbconvert --execute`, as in CI.
+
+Each check finds a cell by its tag and looks at the outputs nbconvert stored for it.
+"""
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+JUPYTER = pathlib.Path(sys.executable).parent / "jupyter"
+
+
+def execute(name, tmp_path):
+    """Runs notebooks/NAME with nbconvert in a scratch copy of the folder; returns the result."""
+    work = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS, work)
+    subprocess.run(
+        [str(JUPYTER), "nbconvert", "--to", "notebook", "--execute", "--allow-errors",
+         "--ExecutePreprocessor.timeout=600", "--ExecutePreprocessor.startup_timeout=300",
+         "--output", "executed.ipynb", str(work / name)],
+        check=True, cwd=work,
+    )
+    return nbformat.read(work / "executed.ipynb", as_version=4)
+
+
+def cell(nb, tag):
+    found = [c for c in nb.cells if tag in c.get("metadata", {}).get("tags", [])]
+    assert len(found) == 1, f"one cell tagged {tag}"
+    return found[0]
+
+
+def outputs_of(nb, tag, output_type=None):
+    return [o for o in cell(nb, tag).outputs if output_type is None or o.output_type == output_type]
+
+
+def text(nb, tag, name="stdout"):
+    return "".join(o.text for o in outputs_of(nb, tag, "stream") if o.name == name)
+
+
+def result(nb, tag, mime="text/plain"):
+    results = outputs_of(nb, tag, "execute_result")
+    assert len(results) == 1, f"{tag} has one result"
+    return results[0].data[mime]
+
+
+def test_every_notebook_runs_without_unexpected_errors(tmp_path):
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        nb = execute(path.name, tmp_path / path.stem)
+        for c in nb.cells:
+            if c.cell_type != "code":
+                continue
+            errors = [o for o in c.outputs if o.output_type == "error"]
+            expected = "raises-exception" in c.metadata.get("tags", [])
+            assert bool(errors) == expected, f"{path.name}: {c.source[:60]!r} -> {errors}"
+
+
+@pytest.fixture(scope="module")
+def tour(tmp_path_factory):
+    return execute("tour.ipynb", tmp_path_factory.mktemp("tour"))
+
+
+def test_tour_prints_streams(tour):
+    assert text(tour, "tour-print") == "Hello from Rust!\n"
+    assert text(tour, "tour-print", "stderr") == "(this line went to stderr)\n"
+
+
+def test_tour_values_and_variables(tour):
+    assert result(tour, "tour-value") == "[0, 1, 1, 2, 3, 5, 8, 13, 21, 34]"
+    assert result(tour, "tour-variable") == "15"
+    assert result(tour, "tour-after-errors") == '"Hello from Rust, still here"'
+
+
+def test_tour_struct_has_a_rich_html_display(tour):
+    html = result(tour, "tour-struct", "text/html")
+    assert "background:#b7410e" in html and "rust" in html
+
+
+def test_tour_displays_arrive_in_order_with_their_mime_types(tour):
+    displays = outputs_of(tour, "tour-display", "display_data")
+    kinds = [next(m for m in ("text/html", "text/markdown", "image/svg+xml") if m in d.data) for d in displays]
+    assert kinds == ["text/html", "text/markdown", "image/svg+xml"]
+    assert "HTML from a cell" in displays[0].data["text/html"]
+
+
+def test_tour_errors_are_one_readable_error_each(tour):
+    compile_errors = outputs_of(tour, "tour-compile-error", "error")
+    assert len(compile_errors) == 1
+    assert compile_errors[0].ename == "error[E0308]"
+    assert "mismatched types" in compile_errors[0].evalue
+    assert any("three" in line for line in compile_errors[0].traceback)
+    panics = outputs_of(tour, "tour-panic", "error")
+    assert len(panics) == 1 and panics[0].ename == "panic"
+    assert "index out of bounds" in panics[0].evalue
