@@ -96,3 +96,58 @@ def test_tour_errors_are_one_readable_error_each(tour):
     panics = outputs_of(tour, "tour-panic", "error")
     assert len(panics) == 1 and panics[0].ename == "panic"
     assert "index out of bounds" in panics[0].evalue
+
+
+@pytest.fixture(scope="module")
+def caching(tmp_path_factory):
+    return execute("caching.ipynb", tmp_path_factory.mktemp("caching"))
+
+
+def test_caching_hits_across_cells_and_replays_outputs(caching):
+    assert text(caching, "data-miss") == "loading 5 days of Oslo…\n5 temperatures, runs of load: 1\n"
+    # A hit runs nothing, and shows again what the body printed.
+    assert text(caching, "data-hit") == "loading 5 days of Oslo…\n5 temperatures, runs of load: 1\n"
+    assert text(caching, "data-rerun").endswith("runs of load: 1\n")
+
+
+def test_caching_an_edited_body_computes_again(caching):
+    assert text(caching, "data-edit") == "loading 5 days of Oslo (v2)…\nruns of load: 2\n"
+
+
+def test_caching_data_is_copy_on_write(caching):
+    assert text(caching, "data-copy").endswith("mine: 0, cache: 5\n")
+
+
+def test_caching_a_changed_notebook_type_is_a_miss(caching):
+    assert text(caching, "type-define") == "value 7, runs 1\n"
+    assert text(caching, "type-rerun") == "value 7, runs 1\n"
+    assert text(caching, "type-after") == "value 7, runs 2\n"
+
+
+def test_caching_policies(caching):
+    assert text(caching, "ttl") == "runs of stamp: 2\n"
+    assert text(caching, "lru") == "runs of square: 4\n"
+    assert text(caching, "underscore") == "runs of scaled: 1\n"
+
+
+def test_caching_resources_validate_release_and_clear(caching):
+    assert text(caching, "resource") == "same instance: true, runs of pool: 1\n"
+    assert text(caching, "validate") == "rebuilt: true, runs of pool: 2, released: 1\n"
+    assert text(caching, "clear").endswith("load ran again: 3, pool released: 2\n")
+
+
+def test_caching_concurrent_callers_run_the_body_once(caching):
+    assert text(caching, "concurrent") == "results [2, 2, 2, 2, 2, 2, 2, 2], runs of slow: 1\n"
+
+
+def test_caching_quick_misses_leave_no_spinner(caching):
+    for tag in ("data-miss", "lru", "resource"):
+        assert outputs_of(caching, tag, "display_data") == []
+
+
+def test_caching_report_lists_the_caches(caching):
+    [report] = outputs_of(caching, "report", "display_data")
+    html = report.data["text/html"]
+    for name in ("load", "pool", "square", "slow"):
+        assert f"<td>{name}</td>" in html
+    assert "load" in report.data["text/plain"]

@@ -2,7 +2,7 @@
 
 use super::diagnostics::{self, CellError};
 use super::outputs::OutputSink;
-use super::rewrite::{self, NotebookTypes};
+use super::rewrite::{self, Notebook};
 use super::{commands, Cell, CellOutcome, InputReader};
 use crate::sockets::Iopub;
 use serde_json::{json, Map, Value};
@@ -24,7 +24,7 @@ pub struct Shared {
 pub struct Runner {
     pub(super) context: evcxr::CommandContext,
     pub(super) sink: Arc<OutputSink>,
-    types: NotebookTypes,
+    notebook: Notebook,
     shared: Shared,
 }
 
@@ -41,7 +41,7 @@ impl Runner {
         Ok(Runner {
             context,
             sink,
-            types: NotebookTypes::default(),
+            notebook: Notebook::default(),
             shared,
         })
     }
@@ -61,7 +61,7 @@ impl Runner {
 
     /// Runs Rust code through evcxr and sends its result.
     pub(super) fn evaluate(&mut self, code: &str, count: u32, silent: bool) -> CellOutcome {
-        let source = match rewrite::rewrite(code, &mut self.types) {
+        let source = match rewrite::rewrite(code, &mut self.notebook) {
             Ok(source) => source,
             Err(error) => return failed(CellError::new("CacheAttributeError", error.to_string())),
         };

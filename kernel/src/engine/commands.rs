@@ -57,7 +57,16 @@ pub fn run(runner: &mut Runner, command: Command) -> CellOutcome {
             },
             None => error("NotFound", &format!("no documentation found for `{name}`")),
         },
-        Command::Cellar("") => runner.evaluate("cellar::__private::report();", 0, true),
+        Command::Cellar("") => {
+            let outcome = runner.evaluate("cellar::__private::report(\"\");", 0, true);
+            let grace = crate::sessions::grace().as_secs_f64();
+            let policy = format!(
+                "Session-scoped entries are released {grace} s after their client disconnects (set {} in the kernelspec env).\n",
+                crate::sessions::GRACE_ENV
+            );
+            runner.sink.send("stream", json!({ "name": "stdout", "text": policy }));
+            outcome
+        }
         Command::Cellar("clear") => {
             let outcome = runner.evaluate("cellar::__private::clear_everything();", 0, true);
             if outcome.error.is_none() {

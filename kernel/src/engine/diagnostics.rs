@@ -54,7 +54,7 @@ fn render(error: &CompilationError, file: &str, source: &str) -> Vec<String> {
         if let Some(report) = error.build_report(file.to_string(), source.to_string(), Theme::Light) {
             let mut out = Vec::new();
             if report.write(sources([(file.to_string(), source)]), &mut out).is_ok() {
-                return String::from_utf8_lossy(&out).lines().map(str::to_string).collect();
+                return String::from_utf8_lossy(&out).lines().map(compact_ansi).collect();
             }
         }
     }
@@ -68,6 +68,38 @@ fn render(error: &CompilationError, file: &str, source: &str) -> Vec<String> {
     }
     lines.extend(error.help().into_iter().map(|help| format!("help: {help}")));
     lines
+}
+
+/// The report colours every character on its own (`ESC[38;5;249mc ESC[0m ESC[38;5;249me …`);
+/// a reset followed by the colour already in force is dropped, so a line carries each colour once.
+fn compact_ansi(line: &str) -> String {
+    const RESET: &str = "\x1b[0m";
+    let mut out = String::with_capacity(line.len());
+    let mut current: Option<&str> = None;
+    let mut rest = line;
+    while let Some(at) = rest.find('\x1b') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let end = rest.find('m').map_or(rest.len(), |i| i + 1);
+        let code = &rest[..end];
+        rest = &rest[end..];
+        if code == RESET {
+            // Look ahead: a reset right before the same colour changes nothing.
+            let next_end = rest.starts_with('\x1b').then(|| rest.find('m')).flatten();
+            if let (Some(next_end), Some(active)) = (next_end, current) {
+                if &rest[..=next_end] == active {
+                    rest = &rest[next_end + 1..];
+                    continue;
+                }
+            }
+            current = None;
+        } else {
+            current = Some(code);
+        }
+        out.push_str(code);
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A panic of the cell: its message, without the frames of evcxr's machinery.
@@ -90,6 +122,13 @@ mod tests {
         assert_eq!(error.ename, "panic");
         assert_eq!(error.evalue, "boom 5");
         assert!(error.traceback.iter().any(|line| line == "boom 5"));
+    }
+
+    #[test]
+    fn repeated_colours_are_merged() {
+        let line = "\x1b[38;5;249mc\x1b[0m\x1b[38;5;249me\x1b[0m \x1b[31mx\x1b[0m";
+        assert_eq!(compact_ansi(line), "\x1b[38;5;249mce\x1b[0m \x1b[31mx\x1b[0m");
+        assert_eq!(compact_ansi("plain"), "plain");
     }
 
     #[test]

@@ -132,9 +132,11 @@ impl OutputSink {
 
     fn take_line(&self, stream: Stream, line: String, text: &mut String) {
         if stream == Stream::Stdout {
-            if let Some(payload) = line.strip_prefix(OUTPUT_MARKER) {
+            // A display printed after `print!` without a newline shares that line.
+            if let Some(at) = line.find(OUTPUT_MARKER) {
+                text.push_str(&line[..at]);
                 self.send_text(stream, text);
-                self.send_display(payload);
+                self.send_display(&line[at + OUTPUT_MARKER.len()..]);
                 return;
             }
         } else {

@@ -13,21 +13,47 @@
 //! A value whose type is defined in the notebook must not be read back after that type's
 //! definition changed (evcxr keeps a type's id when only a field's type changes). So the key of
 //! a cached function also covers the definitions of the notebook types its signature mentions
-//! (the "type salt"), which the kernel knows because it sees every cell.
+//! (the "type salt"), which the kernel knows because it sees every cell. When a later cell
+//! changes such a type, the kernel sends the function's new expansion along with that cell, so
+//! its key follows the type even if the user does not re-run the function's cell.
 
-use cellar_codegen::CacheKind;
+use cellar_codegen::{CacheKind, Layout};
 use proc_macro2::{LineColumn, TokenStream};
 use quote::ToTokens;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use syn::visit::Visit;
 
-/// Definitions of the types the notebook declared so far, by name.
+/// What the kernel knows of the notebook's items: type definitions and cached functions.
 #[derive(Default)]
-pub struct NotebookTypes {
+pub struct Notebook {
     definitions: HashMap<String, String>,
+    cached: BTreeMap<String, CachedFn>,
 }
 
-impl NotebookTypes {
+/// A cached function as the user wrote it, and the salt its current expansion was made with.
+struct CachedFn {
+    item: syn::ItemFn,
+    salt: Option<String>,
+}
+
+impl Notebook {
+    /// Expansions of cached functions from earlier cells whose notebook types have changed.
+    fn stale_expansions(&mut self, defined_now: &BTreeSet<String>) -> Result<Vec<String>, syn::Error> {
+        let mut out = Vec::new();
+        let names: Vec<String> = self.cached.keys().filter(|name| !defined_now.contains(*name)).cloned().collect();
+        for name in names {
+            let salt = self.salt(&self.cached[&name].item.sig);
+            if salt != self.cached[&name].salt {
+                let item = self.cached[&name].item.clone();
+                if let Some((kind, args, bare)) = split_cache_attr(&item)? {
+                    out.push(cellar_codegen::expand(kind, args, bare, salt.as_deref(), Layout::Notebook)?.to_string());
+                }
+                self.cached.get_mut(&name).expect("listed above").salt = salt;
+            }
+        }
+        Ok(out)
+    }
+
     /// The salt for a function's key: the definitions of notebook types its signature reaches.
     fn salt(&self, signature: &syn::Signature) -> Option<String> {
         let mut seen = BTreeMap::new();
@@ -76,7 +102,7 @@ impl<'ast> Visit<'ast> for IdentCollector {
 
 /// The cell with every cache attribute expanded, or the cell unchanged when it has none (or does
 /// not parse: then evcxr reports the syntax error in the user's own terms).
-pub fn rewrite(cell: &str, types: &mut NotebookTypes) -> Result<String, syn::Error> {
+pub fn rewrite(cell: &str, notebook: &mut Notebook) -> Result<String, syn::Error> {
     // Kernel and evcxr commands (`:dep …`) are not Rust: blank them out, keeping every offset.
     let masked: String = cell
         .split_inclusive('\n')
@@ -85,13 +111,17 @@ pub fn rewrite(cell: &str, types: &mut NotebookTypes) -> Result<String, syn::Err
     let Ok(block) = syn::parse_str::<syn::Block>(&format!("{{\n{masked}\n}}")) else {
         return Ok(cell.to_string());
     };
+    let items: Vec<&syn::Item> = block.stmts.iter().filter_map(|s| if let syn::Stmt::Item(i) = s { Some(i) } else { None }).collect();
+    for item in &items {
+        notebook.record(item);
+    }
     let lines = LineIndex::new(cell);
     let mut edits = Vec::new();
-    for statement in &block.stmts {
-        let syn::Stmt::Item(item) = statement else { continue };
-        types.record(item);
+    let mut defined_now = BTreeSet::new();
+    for item in &items {
         if let syn::Item::Fn(function) = item {
-            if let Some(edit) = expand_function(cell, &lines, function, types)? {
+            if let Some(edit) = expand_function(cell, &lines, function, notebook)? {
+                defined_now.insert(function.sig.ident.to_string());
                 edits.push(edit);
             }
         }
@@ -99,6 +129,11 @@ pub fn rewrite(cell: &str, types: &mut NotebookTypes) -> Result<String, syn::Err
     let mut out = cell.to_string();
     for (range, text) in edits.into_iter().rev() {
         out.replace_range(range, &text);
+    }
+    // Re-sent functions go on the first line, so the cell keeps its line numbers.
+    let stale = notebook.stale_expansions(&defined_now)?;
+    if !stale.is_empty() {
+        out = format!("{} {out}", stale.join(" "));
     }
     Ok(out)
 }
@@ -109,12 +144,8 @@ fn mask(line: &str) -> String {
 
 type Edit = (std::ops::Range<usize>, String);
 
-fn expand_function(
-    cell: &str,
-    lines: &LineIndex,
-    function: &syn::ItemFn,
-    types: &NotebookTypes,
-) -> Result<Option<Edit>, syn::Error> {
+/// The cache attribute of a function, its options, and the function without it.
+fn split_cache_attr(function: &syn::ItemFn) -> Result<Option<(CacheKind, TokenStream, syn::ItemFn)>, syn::Error> {
     let Some((index, kind)) = function.attrs.iter().enumerate().find_map(|(i, attr)| cache_kind(attr).map(|k| (i, k))) else {
         return Ok(None);
     };
@@ -125,8 +156,21 @@ fn expand_function(
         syn::Meta::List(list) => list.tokens.clone(),
         syn::Meta::NameValue(nv) => return Err(syn::Error::new_spanned(nv, "write the options in parentheses: #[cache_data(ttl = \"1h\")]")),
     };
-    let salt = types.salt(&item.sig);
-    let expanded = cellar_codegen::expand(kind, args, item.clone(), salt.as_deref())?.to_string();
+    Ok(Some((kind, args, item)))
+}
+
+fn expand_function(
+    cell: &str,
+    lines: &LineIndex,
+    function: &syn::ItemFn,
+    notebook: &mut Notebook,
+) -> Result<Option<Edit>, syn::Error> {
+    let Some((kind, args, item)) = split_cache_attr(function)? else {
+        return Ok(None);
+    };
+    let salt = notebook.salt(&item.sig);
+    let expanded = cellar_codegen::expand(kind, args, item, salt.as_deref(), Layout::Notebook)?.to_string();
+    notebook.cached.insert(function.sig.ident.to_string(), CachedFn { item: function.clone(), salt });
 
     // Put the user's body text back in place of its token rendering, keeping its lines.
     let start = lines.offset(function.to_token_stream().into_iter().next().map(|t| t.span().start()));
@@ -194,18 +238,19 @@ mod tests {
 
     #[test]
     fn cells_without_cache_attributes_are_unchanged() {
-        let mut types = NotebookTypes::default();
+        let mut notebook = Notebook::default();
         let cell = ":dep foo = \"1\"\nfn f() -> i32 { 1 }\nlet x = f();\nx";
-        assert_eq!(rewrite(cell, &mut types).unwrap(), cell);
-        assert_eq!(rewrite("let x = (;", &mut types).unwrap(), "let x = (;");
+        assert_eq!(rewrite(cell, &mut notebook).unwrap(), cell);
+        assert_eq!(rewrite("let x = (;", &mut notebook).unwrap(), "let x = (;");
     }
 
     #[test]
     fn expansion_shows_the_true_signature_and_keeps_lines() {
-        let mut types = NotebookTypes::default();
+        let mut notebook = Notebook::default();
         let cell = "use cellar::cache_data;\n#[cache_data(ttl = \"1h\")]\nfn load(n: usize) -> Vec<u8> {\n    let v = vec![0; n];\n    v\n}\nlet x = load(3);\nx.len()";
-        let out = rewrite(cell, &mut types).unwrap();
+        let out = rewrite(cell, &mut notebook).unwrap();
         assert!(out.contains("cellar :: Data < Vec < u8 > >"), "{out}");
+        assert!(out.contains("mod __cellar_load"), "{out}");
         assert!(!out.contains("#[cache_data"));
         assert_eq!(out.lines().count(), cell.lines().count(), "{out}");
         let user_lines: Vec<&str> = cell.lines().collect();
@@ -216,13 +261,26 @@ mod tests {
 
     #[test]
     fn notebook_types_salt_the_key() {
-        let mut types = NotebookTypes::default();
+        let mut notebook = Notebook::default();
         let cell = |field: &str| format!("struct Frame {{ a: {field} }}\n#[cache_data]\nfn f() -> Frame {{ Frame {{ a: 1 }} }}");
-        let first = rewrite(&cell("i32"), &mut types).unwrap();
-        let again = rewrite(&cell("i32"), &mut types).unwrap();
-        let changed = rewrite(&cell("i64"), &mut types).unwrap();
+        let first = rewrite(&cell("i32"), &mut notebook).unwrap();
+        let again = rewrite(&cell("i32"), &mut notebook).unwrap();
+        let changed = rewrite(&cell("i64"), &mut notebook).unwrap();
         assert_eq!(first, again);
         let after_definition = |out: &str| out.lines().skip(1).map(str::to_string).collect::<Vec<_>>();
         assert_ne!(after_definition(&first), after_definition(&changed), "the function key must change");
+    }
+
+    #[test]
+    fn a_changed_type_resends_the_functions_that_use_it() {
+        let mut notebook = Notebook::default();
+        let define = "struct Frame { a: i32 }\n#[cache_data]\nfn f() -> Frame { Frame { a: 1 } }";
+        rewrite(define, &mut notebook).unwrap();
+        assert_eq!(rewrite("1 + 1", &mut notebook).unwrap(), "1 + 1");
+        let changed = rewrite("struct Frame { a: i64 }\nlet x = 1;", &mut notebook).unwrap();
+        assert!(changed.contains("fn f ()") && changed.contains("mod __cellar_f"), "{changed}");
+        assert_eq!(changed.lines().count(), 2, "line numbers are kept");
+        assert!(changed.ends_with("struct Frame { a: i64 }\nlet x = 1;"));
+        assert_eq!(rewrite("2 + 2", &mut notebook).unwrap(), "2 + 2", "sent once");
     }
 }

@@ -51,6 +51,16 @@ impl Workspace {
     pub fn export_env(&self) {
         std::env::set_var("EVCXR_CONFIG_DIR", &self.dir);
         std::env::set_var(SESSION_FILE_ENV, self.session_file());
+        // Dependencies are shared libraries linked against the toolchain's libstd.so; rustc
+        // (loading proc macros) and the cell process must find it. The relative rpath rustc
+        // records does not survive copying the seed, so name the folder outright.
+        if let Some(libdir) = toolchain_libdir() {
+            let mut paths = vec![libdir];
+            paths.extend(std::env::var_os("LD_LIBRARY_PATH").iter().flat_map(std::env::split_paths));
+            if let Ok(joined) = std::env::join_paths(paths) {
+                std::env::set_var("LD_LIBRARY_PATH", joined);
+            }
+        }
     }
 
     pub fn session_file(&self) -> PathBuf {
@@ -64,6 +74,13 @@ impl Drop for Workspace {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// The folder of the toolchain's libstd shared library (`rustc --print target-libdir`).
+fn toolchain_libdir() -> Option<PathBuf> {
+    let out = std::process::Command::new("rustc").args(["--print", "target-libdir"]).output().ok()?;
+    let dir = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
+    dir.is_dir().then_some(dir)
 }
 
 /// Where the install-time build lives: `$CELLAR_SEED_DIR`, else the user's cache folder.

@@ -1,0 +1,153 @@
+//! One cached call, from lookup to return.
+//!
+//! Hit: validate (if any), replay what the body printed when it ran, return the stored `Arc`.
+//! Miss: claim the key (or wait for the caller computing it), look again, run the body, store.
+//! Only the outermost cached call on a thread shows a spinner and records output for replay;
+//! a nested miss takes its own slice of the outer recording.
+
+use super::cache::FnCache;
+use super::inflight::Claim;
+use super::registry;
+use super::spec::FnSpec;
+use crate::hash::Digest;
+use crate::replay::{self, Record};
+use crate::spinner;
+use std::cell::Cell;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::Instant;
+
+thread_local! {
+    /// How many cached bodies this thread is inside.
+    static DEPTH: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Marks this thread as inside a cached body until dropped (also when the body panics).
+struct Inside {
+    outermost: bool,
+}
+
+impl Inside {
+    fn enter() -> Inside {
+        let depth = DEPTH.get();
+        DEPTH.set(depth + 1);
+        Inside {
+            outermost: depth == 0,
+        }
+    }
+}
+
+impl Drop for Inside {
+    fn drop(&mut self) {
+        DEPTH.set(DEPTH.get() - 1);
+    }
+}
+
+/// The stored value for `key`, computing it on a miss. `size_of` sizes values for the stats.
+pub(crate) fn get_or_compute<T: Send + Sync + 'static>(
+    spec: &'static FnSpec<T>,
+    key: Digest,
+    size_of: Option<fn(&T) -> usize>,
+    body: impl FnOnce() -> T,
+) -> Arc<T> {
+    let mut cache = registry::cache_for(spec, size_of);
+    loop {
+        if let Some((value, record)) = lookup(&cache, &key) {
+            if valid(&cache, &value) {
+                return hit(&cache, value, &record);
+            }
+            cache.release(cache.discard(&key, &value));
+        }
+        let waiter = match cache.inflight.claim(key, spec.name) {
+            Claim::Wait(waiter) => waiter,
+            Claim::Owner(claim) => {
+                // Another caller may have stored the value between our lookup and the claim.
+                if let Some((value, record)) = lookup(&cache, &key) {
+                    drop(claim);
+                    return hit(&cache, value, &record);
+                }
+                let started = Instant::now();
+                let (value, record) = compute(spec, body);
+                cache.count_miss(started.elapsed());
+                let value = Arc::new(value);
+                let removed = cache.insert(key, value.clone(), record);
+                drop(claim);
+                cache.release(removed);
+                return value;
+            }
+        };
+        waiter.wait();
+        // The cache may have been replaced meanwhile (session ended, options changed).
+        cache = registry::cache_for(spec, size_of);
+    }
+}
+
+fn lookup<T: Send + Sync + 'static>(cache: &FnCache<T>, key: &Digest) -> Option<(Arc<T>, Record)> {
+    let (hit, expired) = cache.lookup(key);
+    cache.release(expired);
+    hit
+}
+
+fn hit<T: Send + Sync + 'static>(cache: &FnCache<T>, value: Arc<T>, record: &Record) -> Arc<T> {
+    cache.count_hit();
+    replay::replay(record);
+    value
+}
+
+/// Runs `validate` on a hit; a validate that panics counts as `false` (and is reported).
+fn valid<T: Send + Sync + 'static>(cache: &FnCache<T>, value: &T) -> bool {
+    let Some(validate) = cache.validate else {
+        return true;
+    };
+    catch_unwind(AssertUnwindSafe(|| validate(value))).unwrap_or_else(|_| {
+        eprintln!(
+            "cellar: the validate of `{}` panicked; recomputing",
+            cache.name
+        );
+        false
+    })
+}
+
+/// Runs the body of a miss: with a spinner and a fresh recording when it is the outermost
+/// cached call, with a slice of the running recording when nested. A panic of the body
+/// propagates once the spinner and the recording are cleaned up; nothing is stored.
+fn compute<T>(spec: &FnSpec<T>, body: impl FnOnce() -> T) -> (T, Record) {
+    let inside = Inside::enter();
+    if inside.outermost {
+        let spinner = spinner::show(spec.name, spec.options.spinner, spec.options.show_time);
+        let recording = replay::Recording::start();
+        let result = catch_unwind(AssertUnwindSafe(body));
+        let record = recording.finish();
+        drop(spinner);
+        drop(inside);
+        match result {
+            Ok(value) => (value, record),
+            Err(panic) => resume_unwind(panic),
+        }
+    } else {
+        let slice = replay::Slice::start();
+        let result = catch_unwind(AssertUnwindSafe(body));
+        let record = slice.finish();
+        drop(inside);
+        match result {
+            Ok(value) => (value, record),
+            Err(panic) => resume_unwind(panic),
+        }
+    }
+}
+
+/// Removes the entry of one argument list in the current session's cache (`f::clear(args)`).
+pub(crate) fn clear_one<T: Send + Sync + 'static>(spec: &FnSpec<T>, key: Digest) -> bool {
+    let Some(cache) = registry::existing(spec) else {
+        return false;
+    };
+    let removed = cache.remove(&key);
+    let found = !removed.is_empty();
+    cache.release(removed);
+    found
+}
+
+/// Removes every entry of one function, in every session (`f::clear_all()`).
+pub(crate) fn clear_all_of<T>(spec: &FnSpec<T>) -> usize {
+    registry::clear_where(|cache| cache.fn_key() == &spec.key)
+}

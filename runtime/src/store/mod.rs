@@ -1,0 +1,19 @@
+//! The caches: where values live between calls, and the rules they live by.
+//!
+//! - [`spec`]: what the macro tells the store about a function (key, options, callbacks);
+//! - `registry`: every function's cache in one process-wide map;
+//! - `cache`: one function's entries (LRU order, ttl, stats);
+//! - `inflight`: compute once per key;
+//! - `call`: one cached call from lookup to return (hit, validate, miss, spinner, replay);
+//! - `size`: the bytes of a `cache_data` value, for the stats.
+
+mod cache;
+mod call;
+mod inflight;
+pub(crate) mod registry;
+mod size;
+pub mod spec;
+pub mod stats;
+
+pub(crate) use call::{clear_all_of, clear_one, get_or_compute};
+pub(crate) use size::serialized_size;

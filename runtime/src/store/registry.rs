@@ -1,0 +1,168 @@
+//! The process-wide registry: every function's cache, by function key (and session).
+//!
+//! The kernel loads `cellar` as one shared library for every cell, so this one `static` outlives
+//! the cells that fill it: re-running a cell finds its function's entries again, because the
+//! function key (blake3 of its source) is the same.
+//!
+//! A cache is typed (`FnCache<T>`) but the registry holds it erased. Two things can make the
+//! registered cache the wrong one for a caller, and both replace it (its entries are released):
+//! the options that shape entries changed (`options_key`), or `T` is a new type (a notebook type
+//! was redefined and got a new `TypeId`; the downcast fails). A value is never reinterpreted.
+
+use super::cache::FnCache;
+use super::spec::{CacheKind, FnSpec, Scope};
+use super::stats::CacheStats;
+use crate::hash::Digest;
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, RwLock};
+
+/// A cache seen through the registry, whatever its value type.
+pub(crate) trait ErasedCache: Any + Send + Sync {
+    fn kind(&self) -> CacheKind;
+    fn fn_key(&self) -> &Digest;
+    fn options_key(&self) -> &Digest;
+    fn session(&self) -> Option<&str>;
+    /// Removes every entry, firing `on_release`; returns how many.
+    fn clear(&self, detach: bool) -> usize;
+    fn stats(&self) -> CacheStats;
+}
+
+impl<T: Send + Sync + 'static> ErasedCache for FnCache<T> {
+    fn kind(&self) -> CacheKind {
+        self.kind
+    }
+
+    fn fn_key(&self) -> &Digest {
+        &self.fn_key
+    }
+
+    fn options_key(&self) -> &Digest {
+        &self.options_key
+    }
+
+    fn session(&self) -> Option<&str> {
+        self.session.as_deref()
+    }
+
+    fn clear(&self, detach: bool) -> usize {
+        let removed = self.drain(detach);
+        let count = removed.len();
+        self.release(removed);
+        count
+    }
+
+    fn stats(&self) -> CacheStats {
+        FnCache::stats(self)
+    }
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct RegistryKey {
+    fn_key: Digest,
+    session: Option<Arc<str>>,
+}
+
+type Registry = HashMap<RegistryKey, Arc<dyn ErasedCache>>;
+
+static REGISTRY: LazyLock<RwLock<Registry>> = LazyLock::new(Default::default);
+
+fn read() -> std::sync::RwLockReadGuard<'static, Registry> {
+    REGISTRY
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn write() -> std::sync::RwLockWriteGuard<'static, Registry> {
+    REGISTRY
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The session a spec's entries belong to now: `None` for global caches (no allocation, no
+/// file read on that path) and outside a kernel.
+fn session_of<T>(spec: &FnSpec<T>) -> Option<Arc<str>> {
+    match spec.options.scope {
+        Scope::Global => None,
+        Scope::Session => crate::session::current_session().map(Arc::from),
+    }
+}
+
+fn typed<T: Send + Sync + 'static>(
+    cache: &Arc<dyn ErasedCache>,
+    spec: &FnSpec<T>,
+) -> Option<Arc<FnCache<T>>> {
+    if cache.options_key() != &spec.options_key {
+        return None;
+    }
+    let any: Arc<dyn Any + Send + Sync> = cache.clone();
+    any.downcast::<FnCache<T>>().ok()
+}
+
+/// The cache for `spec` in the current session, created (or replaced) if need be.
+pub(crate) fn cache_for<T: Send + Sync + 'static>(
+    spec: &FnSpec<T>,
+    size_of: Option<fn(&T) -> usize>,
+) -> Arc<FnCache<T>> {
+    let key = RegistryKey {
+        fn_key: spec.key,
+        session: session_of(spec),
+    };
+    if let Some(cache) = read().get(&key).and_then(|cache| typed(cache, spec)) {
+        return cache;
+    }
+    // Build outside the lock: evaluating the ttl expression is user code.
+    let fresh = Arc::new(FnCache::new(spec, key.session.clone(), size_of));
+    let replaced = {
+        let mut registry = write();
+        if let Some(cache) = registry.get(&key).and_then(|cache| typed(cache, spec)) {
+            return cache;
+        }
+        registry.insert(key, fresh.clone())
+    };
+    if let Some(old) = replaced {
+        old.clear(true);
+    }
+    fresh
+}
+
+/// The cache for `spec` in the current session, if there is one already.
+pub(crate) fn existing<T: Send + Sync + 'static>(spec: &FnSpec<T>) -> Option<Arc<FnCache<T>>> {
+    let key = RegistryKey {
+        fn_key: spec.key,
+        session: session_of(spec),
+    };
+    read().get(&key).and_then(|cache| typed(cache, spec))
+}
+
+/// Clears the caches `pick` selects (entries released, caches kept); returns how many entries.
+pub(crate) fn clear_where(pick: impl Fn(&dyn ErasedCache) -> bool) -> usize {
+    let chosen: Vec<_> = read()
+        .values()
+        .filter(|cache| pick(cache.as_ref()))
+        .cloned()
+        .collect();
+    chosen.iter().map(|cache| cache.clear(false)).sum()
+}
+
+/// Takes the caches `pick` selects out of the registry and releases their entries.
+pub(crate) fn remove_where(pick: impl Fn(&dyn ErasedCache) -> bool) -> usize {
+    let removed: Vec<_> = {
+        let mut registry = write();
+        let keys: Vec<_> = registry
+            .iter()
+            .filter(|(_, cache)| pick(cache.as_ref()))
+            .map(|(key, _)| key.clone())
+            .collect();
+        keys.iter().filter_map(|key| registry.remove(key)).collect()
+    };
+    removed.iter().map(|cache| cache.clear(true)).sum()
+}
+
+/// The stats of every registered cache, by function name then session.
+pub(crate) fn stats() -> Vec<CacheStats> {
+    let caches: Vec<_> = read().values().cloned().collect();
+    let mut stats: Vec<_> = caches.iter().map(|cache| cache.stats()).collect();
+    stats.sort_by(|a, b| (a.name, &a.session).cmp(&(b.name, &b.session)));
+    stats
+}
