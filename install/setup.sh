@@ -10,7 +10,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cellar/target}"
-export CELLAR_SEED_DIR="${CELLAR_SEED_DIR:-$CARGO_TARGET_DIR/cellar-seed}"
+# The prebuilt runtime belongs to this checkout's runtime/ (one seed per clone).
+export CELLAR_SEED_DIR="${CELLAR_SEED_DIR:-$CARGO_TARGET_DIR/cellar-seed-$(printf '%s' "$root" | cksum | cut -d' ' -f1)}"
 
 need() { command -v "$1" >/dev/null 2>&1; }
 if ! need cargo; then

@@ -6,7 +6,6 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash install/setup.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cellar/target}"
-export CELLAR_SEED_DIR="${CELLAR_SEED_DIR:-$CARGO_TARGET_DIR/cellar-seed}"
 
 echo "==> cargo test (release profile: it reuses the kernel's build)"
 cargo test --release --locked --workspace
