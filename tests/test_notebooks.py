@@ -151,3 +151,11 @@ def test_caching_report_lists_the_caches(caching):
     for name in ("load", "pool", "square", "slow"):
         assert f"<td>{name}</td>" in html
     assert "load" in report.data["text/plain"]
+
+
+def test_caching_a_slow_miss_shows_a_spinner_that_vanishes(caching):
+    [spinner] = outputs_of(caching, "spinner", "display_data")
+    # nbclient applied the spinner's updates: its last state is empty.
+    assert spinner.data["text/plain"] == ""
+    assert text(caching, "spinner") == "crunched 1..=1000\n"
+    assert result(caching, "spinner") == "500500"

@@ -81,7 +81,10 @@ impl Runner {
         match result {
             Ok(outputs) => match panics.first() {
                 Some(panic) => failed(diagnostics::panic(panic)),
-                None => self.send_result(outputs.content_by_mime_type, count, silent),
+                None => {
+                    let phases = outputs.phases.iter().map(|p| (p.name.clone(), p.duration.as_secs_f64())).collect();
+                    CellOutcome { phases, ..self.send_result(outputs.content_by_mime_type, count, silent) }
+                }
             },
             Err(evcxr::Error::CompilationErrors(errors)) => failed(diagnostics::compile_errors(&errors, &source, count)),
             Err(evcxr::Error::SubprocessTerminated(status)) => failed(if self.shared.interrupted.swap(false, Ordering::SeqCst) {

@@ -41,6 +41,8 @@ pub struct CellOutcome {
     pub payload: Vec<Value>,
     /// The `text/plain` of the result, for history with outputs.
     pub result_text: Option<String>,
+    /// Seconds evcxr spent in each phase ("Final compile", "Execution"…), for benchmarks.
+    pub phases: Vec<(String, f64)>,
 }
 
 enum Job {
@@ -142,10 +144,26 @@ fn run(shared: cell::Shared, queue: crossbeam_channel::Receiver<Job>) {
         }
     };
     let failed = |what: &str| CellError::new("EngineFailed", format!("the Rust engine did not start ({what}); see the kernel log"));
-    while let Ok(job) = queue.recv() {
+    let mut warmed_up = false;
+    loop {
+        let job = match queue.recv_timeout(std::time::Duration::from_millis(300)) {
+            Ok(job) => job,
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                // The first completion after a cell makes rust-analyzer take in the new code (the
+                // very first also loads the standard library): over a second here, longer than
+                // JupyterLab waits for an answer. Do it while the kernel is idle.
+                if let (false, Some(runner)) = (warmed_up, engine.as_mut()) {
+                    runner.complete("std::", 5);
+                    warmed_up = true;
+                }
+                continue;
+            }
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return,
+        };
         match (job, engine.as_mut()) {
             (Job::Execute(cell, reply), Some(runner)) => {
                 let _ = reply.send(runner.execute(cell));
+                warmed_up = false;
             }
             (Job::Execute(_, reply), None) => {
                 let _ = reply.send(CellOutcome { error: Some(failed("evcxr")), ..CellOutcome::default() });

@@ -121,10 +121,15 @@ async fn execute(kernel: &Kernel, request: &Request) -> (Option<JupyterMessage>,
             content["execution_count"] = json!(count);
             (content, request.bool_field("stop_on_error", true))
         }
-        None => (
-            json!({ "status": "ok", "execution_count": count, "payload": outcome.payload, "user_expressions": {} }),
-            false,
-        ),
+        None => {
+            let mut content = json!({ "status": "ok", "execution_count": count, "payload": outcome.payload, "user_expressions": {} });
+            if !outcome.phases.is_empty() {
+                // Where the time went (compile, run): a cellar extension, for benchmarks.
+                let phases: serde_json::Map<String, serde_json::Value> = outcome.phases.iter().map(|(name, secs)| (name.clone(), json!(secs))).collect();
+                content["cellar_phases"] = phases.into();
+            }
+            (content, false)
+        }
     };
     (Some(request.reply("execute_reply", content)), stop)
 }

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Opt-in benchmarks (not part of CI): cellar against its baselines, in one run on this machine,
+# and BENCHMARKS.md rewritten with the figures. Baselines: one plain clone() of the same value
+# (criterion, same process), Streamlit's st.cache_data / st.cache_resource (PyPI, scratch venv),
+# and evcxr_jupyter 0.22 (built from the Rust registry into a scratch folder).
+#
+#   bash tests/bench/run.sh            # 10M and 50M rows; takes a while (builds evcxr_jupyter)
+#   ROWS="1000000" bash tests/bench/run.sh   # a quick run
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cellar/target}"
+scratch="${CELLAR_BENCH_SCRATCH:-$CARGO_TARGET_DIR/bench-scratch}"
+results="$scratch/results"
+rows="${ROWS:-10000000 50000000}"
+mkdir -p "$results"
+
+bash install/setup.sh >/dev/null
+
+echo "==> criterion: cache hits, into_owned, first run, cache_resource, hashing"
+: > "$results/criterion.jsonl"
+for n in $rows; do
+  rm -rf "$CARGO_TARGET_DIR/criterion"
+  CELLAR_BENCH_ROWS="$n" cargo bench --locked -p cellar --bench cache -- --noplot >&2
+  .venv/bin/python tests/bench/criterion_estimates.py "$CARGO_TARGET_DIR/criterion" "$n" >> "$results/criterion.jsonl"
+done
+
+echo "==> Streamlit"
+if [ ! -x "$scratch/streamlit/bin/python" ]; then
+  python3 -m venv "$scratch/streamlit"
+  "$scratch/streamlit/bin/pip" install --quiet streamlit==1.67.0 pandas numpy
+fi
+"$scratch/streamlit/bin/python" tests/bench/streamlit_cache.py $rows > "$results/streamlit.json"
+
+echo "==> evcxr_jupyter 0.22 (scratch build)"
+if [ ! -x "$scratch/evcxr/bin/evcxr_jupyter" ]; then
+  cargo install --locked --quiet evcxr_jupyter --version 0.22.0 --root "$scratch/evcxr"
+fi
+mkdir -p "$scratch/jupyter/kernels/evcxr"
+cat > "$scratch/jupyter/kernels/evcxr/kernel.json" <<JSON
+{"argv": ["$scratch/evcxr/bin/evcxr_jupyter", "--control_file", "{connection_file}"],
+ "display_name": "Rust (evcxr)", "language": "rust", "interrupt_mode": "message"}
+JSON
+
+echo "==> kernel round trips"
+.venv/bin/python tests/bench/kernel_roundtrip.py cellar > "$results/kernel-cellar.json"
+JUPYTER_PATH="$scratch/jupyter" .venv/bin/python tests/bench/kernel_roundtrip.py evcxr > "$results/kernel-evcxr.json"
+
+echo "==> notebook re-run"
+.venv/bin/python tests/bench/notebook_rerun.py notebooks/caching.ipynb > "$results/rerun.json"
+
+.venv/bin/python tests/bench/report.py "$results" > BENCHMARKS.md
+echo "BENCHMARKS.md written"
