@@ -18,7 +18,8 @@ JUPYTER = pathlib.Path(sys.executable).parent / "jupyter"
 def execute(name, tmp_path):
     """Runs notebooks/NAME with nbconvert in a scratch copy of the folder; returns the result."""
     work = tmp_path / "notebooks"
-    shutil.copytree(NOTEBOOKS, work)
+    # Not the entries or run logs a local run left beside the notebooks: each run starts cold.
+    shutil.copytree(NOTEBOOKS, work, ignore=shutil.ignore_patterns(".cellar-cache", "*.log"))
     subprocess.run(
         [str(JUPYTER), "nbconvert", "--to", "notebook", "--execute", "--allow-errors",
          "--ExecutePreprocessor.timeout=600", "--ExecutePreprocessor.startup_timeout=300",

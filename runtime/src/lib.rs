@@ -63,7 +63,7 @@
 //! outside a kernel this is the same as `"global"`), `validate = |v: &T| -> bool` (runs on every
 //! hit; `false` recomputes), `on_release = |v: &T|` (runs once for every entry that leaves the
 //! cache: eviction, expiry, failed validation, any clear, session end, shutdown),
-//! `persist = "disk"` (recorded; the disk store is not there yet), and per-argument hashers:
+//! `persist = "disk"` (see below), and per-argument hashers:
 //! `hash(conn = |c: &Conn| c.url.clone())`.
 //!
 //! Beside each cached function the attribute generates a braced struct of the same name whose
@@ -73,6 +73,18 @@
 //! is not part of the key unless it gets a hasher, `hash(self = |s: &Self| s.id)`, but its type
 //! is. Associated functions without a receiver can't be cached (a struct can't be declared
 //! inside an `impl`): write a free function.
+//!
+//! # On disk
+//! `cache_data` values are serializable, so they can outlive the process. In a kernel, every
+//! `cache_data` entry is also copied to the kernel's store as it is computed: when the process
+//! that runs cells dies (abort, segfault, a kill after an interrupt), re-running the cells hits.
+//! With `persist = "disk"` entries go to a cache folder instead, kept across kernels and runs:
+//! `$CELLAR_CACHE_DIR`, else `.cellar-cache` in the working directory (a notebook's folder). Files
+//! are content-addressed and checked with blake3 on every read (a damaged file is a miss, removed
+//! and recomputed), written under a temporary name and renamed (kernels may share the folder),
+//! trimmed least recently used first past `$CELLAR_CACHE_LIMIT` (default 4 GiB), and hold the
+//! replayed outputs too. `ttl` holds on disk; every clear removes the files. `cache_resource`
+//! entries are live objects and are never written: they are rebuilt.
 //!
 //! # In a notebook
 //! Everything a cached function printed while it computed (stdout, stderr and [`display`]

@@ -44,12 +44,18 @@ pub fn cache_data<T>(spec: &'static FnSpec<T>, key: Digest, body: impl FnOnce() 
 where
     T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
 {
-    Data::from_arc(store::get_or_compute(
-        spec,
-        key,
-        Some(store::serialized_size::<T>),
-        body,
-    ))
+    let data = store::DataOps {
+        size_of: store::serialized_size::<T>,
+        codec: store::disk::Codec {
+            encode: |value, out| postcard::to_io(value, out).map(drop).map_err(|e| e.to_string()),
+            decode: |bytes| match postcard::take_from_bytes::<T>(bytes) {
+                Ok((value, [])) => Ok(value),
+                Ok((_, rest)) => Err(format!("{} bytes left over", rest.len())),
+                Err(error) => Err(error.to_string()),
+            },
+        },
+    };
+    Data::from_arc(store::get_or_compute(spec, key, Some(data), body))
 }
 
 /// A `#[cache_resource]` call: the one shared instance for `key`, creating it on a miss.
@@ -70,24 +76,45 @@ pub fn clear_all<T>(spec: &'static FnSpec<T>) -> usize {
     store::clear_all_of(spec)
 }
 
-/// Removes every entry of every cache of one kind (`cellar::cache_data::clear()`).
+/// Removes every entry of every cache of one kind (`cellar::cache_data::clear()`); for
+/// `cache_data`, every entry file too.
 pub fn clear_kind(kind: CacheKind) -> usize {
-    registry::clear_where(|cache| cache.kind() == kind)
+    let count = registry::clear_where(|cache| cache.kind() == kind);
+    if kind == CacheKind::Data {
+        store::disk::delete_everything();
+    }
+    count
 }
 
-/// Removes every entry of every cache (the kernel's `:cellar clear`).
+/// Removes every entry of every cache and every entry file (the kernel's `:cellar clear`).
 pub fn clear_everything() -> usize {
-    registry::clear_where(|_| true)
+    let count = registry::clear_where(|_| true);
+    store::disk::delete_everything();
+    count
 }
 
-/// A client session went away: its session-scoped caches are released and forgotten.
+/// A client session went away: its session-scoped caches are released and forgotten, their
+/// files removed.
 pub fn release_session(id: &str) -> usize {
-    registry::remove_where(|cache| cache.session() == Some(id))
+    registry::remove_where(|cache| cache.session() == Some(id), false)
 }
 
 /// Kernel shutdown: every cache is released (each entry's `on_release` runs) and forgotten.
+/// Files stay: `persist = "disk"` entries are for the next kernel.
 pub fn release_all() -> usize {
-    registry::remove_where(|_| true)
+    let count = registry::remove_where(|_| true, true);
+    store::disk::flush();
+    count
+}
+
+/// Waits until every entry queued for disk is written.
+pub fn flush_disk() {
+    store::disk::flush();
+}
+
+/// Where entries live on disk: (what, folder, files, bytes), for `:cellar`.
+pub fn disk_usage() -> Vec<(&'static str, std::path::PathBuf, usize, u64)> {
+    store::disk::usage()
 }
 
 /// The stats of every cache.

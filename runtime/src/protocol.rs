@@ -8,6 +8,11 @@
 //!
 //! The kernel tells the runtime which client session runs the current cell by writing its id to
 //! the file named by [`SESSION_FILE_ENV`] before each cell.
+//!
+//! The kernel gives its cell process a store folder ([`STORE_DIR_ENV`]) where `cache_data`
+//! entries are copied so they outlive the process. Copies are written in the background; while
+//! some are queued the file `<store>/`[`PENDING_DIR`]`/<pid>` exists, and the kernel waits for
+//! it to go before it answers the cell.
 
 use serde_json::{json, Value};
 use std::io::Write;
@@ -17,6 +22,12 @@ pub const OUTPUT_MARKER: &str = "CELLAR_OUTPUT ";
 
 /// Environment variable naming the file that holds the current cell's client session id.
 pub const SESSION_FILE_ENV: &str = "CELLAR_SESSION_FILE";
+
+/// Environment variable naming the kernel's store folder for its cell process.
+pub const STORE_DIR_ENV: &str = "CELLAR_STORE_DIR";
+
+/// The folder, inside the store, of the markers of queued disk writes (one file per process).
+pub const PENDING_DIR: &str = "pending";
 
 /// The message types the marker line may carry.
 pub const MESSAGE_TYPES: [&str; 3] = ["display_data", "update_display_data", "clear_output"];

@@ -1,4 +1,5 @@
-//! The `:cellar` report: every cache's stats as one display (HTML table, text fallback).
+//! The `:cellar` report: every cache's stats as one display (HTML table, text fallback), and
+//! where entries live on disk.
 
 use crate::display::{self, DisplayHandle};
 use crate::store::registry;
@@ -7,12 +8,13 @@ use crate::store::stats::CacheStats;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-const HEADERS: [&str; 8] = [
+const HEADERS: [&str; 9] = [
     "function",
     "kind",
     "scope",
     "entries",
     "bytes",
+    "on disk",
     "hits",
     "misses",
     "last compute",
@@ -23,16 +25,20 @@ const HEADERS: [&str; 8] = [
 pub fn report(format: &str) -> DisplayHandle {
     let stats = registry::stats();
     let (headers, rows) = table(&stats);
-    let text = if stats.is_empty() {
+    let mut text = if stats.is_empty() {
         "no caches yet".to_string()
     } else {
         display::text_table(&headers, &rows)
     };
-    let html = if stats.is_empty() {
+    let mut html = if stats.is_empty() {
         "<p>No caches yet.</p>".to_string()
     } else {
         display::html_table(&headers, &rows)
     };
+    for line in disk_lines() {
+        text.push_str(&format!("\n{line}"));
+        html.push_str(&format!("<p>{}</p>", display::escape(&line)));
+    }
     match format {
         "" | "html" => display::mime_bundle([
             ("text/html", Value::String(html)),
@@ -64,6 +70,7 @@ fn table(stats: &[CacheStats]) -> (Vec<String>, Vec<Vec<String>>) {
                 scope,
                 s.entries.to_string(),
                 s.bytes.map_or("—".to_string(), bytes),
+                s.disk_bytes.map_or("—".to_string(), |n| bytes(n as usize)),
                 s.hits.to_string(),
                 s.misses.to_string(),
                 s.last_compute.map_or("—".to_string(), duration),
@@ -71,6 +78,16 @@ fn table(stats: &[CacheStats]) -> (Vec<String>, Vec<Vec<String>>) {
         })
         .collect();
     (HEADERS.iter().map(|h| h.to_string()).collect(), rows)
+}
+
+/// One line per folder: what it is for, where it is, what it holds.
+fn disk_lines() -> Vec<String> {
+    crate::store::disk::usage()
+        .into_iter()
+        .map(|(what, dir, files, size)| {
+            format!("{what}: {} ({files} files, {})", dir.display(), bytes(size as usize))
+        })
+        .collect()
 }
 
 fn short(session: &str) -> &str {
@@ -117,6 +134,7 @@ mod tests {
             session: Some("0123456789abcdef".into()),
             entries: 2,
             bytes: Some(3 << 20),
+            disk_bytes: Some(3 << 20),
             hits: 5,
             misses: 2,
             last_compute: Some(Duration::from_millis(1500)),
@@ -130,6 +148,7 @@ mod tests {
                 "cache_data",
                 "session 01234567",
                 "2",
+                "3.0 MiB",
                 "3.0 MiB",
                 "5",
                 "2",

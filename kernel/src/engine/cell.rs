@@ -2,6 +2,7 @@
 
 use super::diagnostics::{self, CellError};
 use super::outputs::OutputSink;
+use super::pending_writes;
 use super::rewrite::{self, Notebook};
 use super::{commands, Cell, CellOutcome, InputReader};
 use crate::sockets::Iopub;
@@ -76,6 +77,10 @@ impl Runner {
         };
         self.shared.running.store(true, Ordering::SeqCst);
         let result = self.context.execute_with_callbacks(&source, &mut callbacks);
+        // An interrupt may still stop a write that hangs: the cell is not over until it is done.
+        if let Some(child) = self.shared.child.lock().unwrap().clone() {
+            pending_writes::wait(&child);
+        }
         self.shared.running.store(false, Ordering::SeqCst);
         let panics = self.sink.settle();
         match result {
@@ -88,15 +93,9 @@ impl Runner {
             },
             Err(evcxr::Error::CompilationErrors(errors)) => failed(diagnostics::compile_errors(&errors, &source, count)),
             Err(evcxr::Error::SubprocessTerminated(status)) => failed(if self.shared.interrupted.swap(false, Ordering::SeqCst) {
-                CellError::new(
-                    "Interrupted",
-                    "the cell was stopped by killing its process; a fresh one was started, so the variables defined so far are gone",
-                )
+                CellError::new("Interrupted", format!("the cell was stopped by killing its process. {AFTER_RESTART}"))
             } else {
-                CellError::new(
-                    "CellProcessDied",
-                    format!("the process running cells stopped ({status}); a fresh one was started, so the variables defined so far are gone"),
-                )
+                CellError::new("CellProcessDied", format!("the process running cells stopped ({status}). {AFTER_RESTART}"))
             }),
             Err(evcxr::Error::TypeRedefinedVariablesLost(names)) => {
                 self.sink.send(
@@ -190,6 +189,11 @@ impl Runner {
         self.sink.settle();
     }
 }
+
+/// What a user keeps and loses when the cell process is replaced.
+const AFTER_RESTART: &str = "A fresh one was started: the variables defined so far are gone; \
+cache_data entries are kept (re-run the cells that made them: they hit), cache_resource entries \
+are built again when next called.";
 
 fn failed(error: CellError) -> CellOutcome {
     CellOutcome {

@@ -19,7 +19,7 @@ cellar commands:
 :help            this list, then evcxr's commands
 :doc NAME        documentation of NAME in the pager (like IPython's `NAME?`)
 :cellar          every cache: function, kind, scope, entries, bytes, hits, misses, last compute time
-:cellar clear    empty every cache (on_release runs for each entry)
+:cellar clear    empty every cache and remove its files on disk (on_release runs for each entry)
 ";
 
 pub fn parse(code: &str) -> Option<Command<'_>> {

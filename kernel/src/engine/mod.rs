@@ -12,6 +12,7 @@ pub mod diagnostics;
 pub mod is_complete;
 mod outputs;
 mod panics;
+mod pending_writes;
 mod rewrite;
 pub mod rustc_wrapper;
 pub mod workspace;

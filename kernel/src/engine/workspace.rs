@@ -5,12 +5,14 @@
 //! new copy per cell) and makes `cellar` and `serde` dependencies of every cell. The build folder
 //! must not be shared by two kernels running at once, so each kernel gets its own, copied from a
 //! seed that `cellar-kernel install` built once: the first cell does not compile the runtime.
+//! The folder also holds the store where the cell process keeps copies of `cache_data` entries,
+//! so they survive the process; it goes with the kernel.
 
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
-/// Environment variable naming the file where the kernel writes the session running a cell.
-pub const SESSION_FILE_ENV: &str = "CELLAR_SESSION_FILE";
+use cellar::protocol::{SESSION_FILE_ENV, STORE_DIR_ENV};
+
 /// Environment variable naming the seed build folder (overrides the default location).
 pub const SEED_DIR_ENV: &str = "CELLAR_SEED_DIR";
 /// Environment variable naming the `cellar` runtime crate cells depend on.
@@ -51,6 +53,7 @@ impl Workspace {
     pub fn export_env(&self) {
         std::env::set_var("EVCXR_CONFIG_DIR", &self.dir);
         std::env::set_var(SESSION_FILE_ENV, self.session_file());
+        std::env::set_var(STORE_DIR_ENV, self.store_dir());
         // Dependencies are shared libraries linked against the toolchain's libstd.so; rustc
         // (loading proc macros) and the cell process must find it. The relative rpath rustc
         // records does not survive copying the seed, so name the folder outright.
@@ -65,6 +68,11 @@ impl Workspace {
 
     pub fn session_file(&self) -> PathBuf {
         self.dir.join("session")
+    }
+
+    /// Where the cell process copies `cache_data` entries so they outlive it.
+    pub fn store_dir(&self) -> PathBuf {
+        self.dir.join("store")
     }
 }
 

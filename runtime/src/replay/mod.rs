@@ -26,7 +26,7 @@ pub enum Stream {
 }
 
 impl Stream {
-    fn fd(self) -> i32 {
+    pub(crate) fn fd(self) -> i32 {
         match self {
             Stream::Stdout => 1,
             Stream::Stderr => 2,

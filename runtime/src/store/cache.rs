@@ -6,7 +6,11 @@
 //! Every method that removes entries returns them instead of releasing them: the caller drops
 //! the lock first and then runs `on_release` ([`FnCache::release`]). User code never runs while a
 //! cache lock is held, so a callback may call cached functions itself without deadlocking.
+//!
+//! A `cache_data` cache also has a [`Shelf`] on disk: what it stores is written there too, a
+//! miss in memory looks there, and an entry that leaves the cache leaves the disk with it.
 
+use super::disk::{Codec, Shelf};
 use super::inflight::InFlight;
 use super::spec::{CacheKind, FnSpec, Scope};
 use super::stats::CacheStats;
@@ -27,8 +31,23 @@ pub(crate) struct Entry<T> {
     stored_at: Instant,
 }
 
-/// A removed entry, waiting for its `on_release` outside the lock.
-pub(crate) type Removed<T> = Vec<Arc<T>>;
+/// Removed entries, waiting for their `on_release` outside the lock. With a key, the entry's
+/// file goes too; without, it stays (shutdown, a replaced cache, a value never stored).
+pub(crate) type Removed<T> = Vec<(Option<Digest>, Arc<T>)>;
+
+/// What a `cache_data` value can do that a resource need not: be sized and written to disk.
+pub(crate) struct DataOps<T> {
+    pub size_of: fn(&T) -> usize,
+    pub codec: Codec<T>,
+}
+
+impl<T> Clone for DataOps<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for DataOps<T> {}
 
 struct State<T> {
     entries: LruCache<Digest, Entry<T>>,
@@ -51,8 +70,10 @@ pub(crate) struct FnCache<T: 'static> {
     ttl: Option<Duration>,
     pub validate: Option<fn(&T) -> bool>,
     on_release: Option<fn(&T)>,
-    /// Sizes a value for the stats (`cache_data` only; run when the stats are asked for).
-    size_of: Option<fn(&T) -> usize>,
+    /// Sizing and encoding (`cache_data` only).
+    data: Option<DataOps<T>>,
+    /// Where entries are copied on disk (`cache_data` in a kernel, or with `persist = "disk"`).
+    shelf: Option<Shelf>,
     state: Mutex<State<T>>,
     pub inflight: InFlight,
     hits: AtomicU64,
@@ -61,11 +82,7 @@ pub(crate) struct FnCache<T: 'static> {
 }
 
 impl<T: Send + Sync + 'static> FnCache<T> {
-    pub fn new(
-        spec: &FnSpec<T>,
-        session: Option<Arc<str>>,
-        size_of: Option<fn(&T) -> usize>,
-    ) -> Self {
+    pub fn new(spec: &FnSpec<T>, session: Option<Arc<str>>, data: Option<DataOps<T>>) -> Self {
         // The ttl expression runs here, once per cache; a bad one is the user's error to see.
         let ttl = spec.options.ttl.map(|ttl| ttl());
         let entries = match spec.options.max_entries {
@@ -78,11 +95,12 @@ impl<T: Send + Sync + 'static> FnCache<T> {
             scope: spec.options.scope,
             fn_key: spec.key,
             options_key: spec.options_key,
-            session,
             ttl,
             validate: spec.validate,
             on_release: spec.on_release,
-            size_of,
+            data,
+            shelf: data.and_then(|_| Shelf::of(spec, session.as_deref())),
+            session,
             state: Mutex::new(State {
                 entries,
                 written: VecDeque::new(),
@@ -131,18 +149,38 @@ impl<T: Send + Sync + 'static> FnCache<T> {
         }
     }
 
-    /// Stores a computed value; returns what left the cache (LRU eviction, expiry, or the value
-    /// itself when the cache is detached).
-    pub fn insert(&self, key: Digest, value: Arc<T>, record: Record) -> Removed<T> {
+    /// Stores a computed value (and, for `cache_data`, writes it to disk); returns what left
+    /// the cache (LRU eviction, expiry, or the value itself when the cache is detached).
+    pub fn store(&self, key: Digest, value: Arc<T>, record: Record) -> Removed<T> {
+        let (stored, removed) = self.insert(key, value.clone(), record.clone(), Instant::now());
+        if let (true, Some(shelf), Some(data)) = (stored, &self.shelf, self.data) {
+            shelf.save(&key, value, record, data.codec);
+        }
+        removed
+    }
+
+    /// The entry for `key` from disk, put back in memory, when memory has none (after the cell
+    /// process died, in a new kernel, in a later run). Expired and damaged files are misses.
+    pub fn restore(&self, key: &Digest) -> Option<(Arc<T>, Record, Removed<T>)> {
+        let (shelf, data) = (self.shelf.as_ref()?, self.data?);
+        let loaded = shelf.load(key, self.ttl, data.codec)?;
+        let now = Instant::now();
+        let stored_at = now.checked_sub(loaded.age).unwrap_or(now);
+        let value = Arc::new(loaded.value);
+        let (_, removed) = self.insert(*key, value.clone(), loaded.record.clone(), stored_at);
+        Some((value, loaded.record, removed))
+    }
+
+    /// Puts an entry in memory; false (and the value among the removed) when detached.
+    fn insert(&self, key: Digest, value: Arc<T>, record: Record, stored_at: Instant) -> (bool, Removed<T>) {
         let mut state = self.state();
         let mut removed = Vec::new();
         if state.detached {
-            removed.push(value);
-            return removed;
+            removed.push((None, value));
+            return (false, removed);
         }
-        let stored_at = Instant::now();
         if let Some(ttl) = self.ttl {
-            reap_expired(&mut state, ttl, stored_at, &mut removed);
+            reap_expired(&mut state, ttl, Instant::now(), &mut removed);
             state.written.push_back((stored_at, key));
         }
         let entry = Entry {
@@ -150,10 +188,11 @@ impl<T: Send + Sync + 'static> FnCache<T> {
             record,
             stored_at,
         };
-        if let Some((_, old)) = state.entries.push(key, entry) {
-            removed.push(old.value);
+        if let Some((old_key, old)) = state.entries.push(key, entry) {
+            // The same key again keeps its (new) file; an evicted key loses its file.
+            removed.push(((old_key != key).then_some(old_key), old.value));
         }
-        removed
+        (true, removed)
     }
 
     /// Removes `key` if it still holds `value` (a validate failure must not remove a newer
@@ -161,37 +200,43 @@ impl<T: Send + Sync + 'static> FnCache<T> {
     pub fn discard(&self, key: &Digest, value: &Arc<T>) -> Removed<T> {
         let mut state = self.state();
         match state.entries.peek(key) {
-            Some(entry) if Arc::ptr_eq(&entry.value, value) => {
-                take(&mut state, key).into_iter().collect()
-            }
+            Some(entry) if Arc::ptr_eq(&entry.value, value) => take(&mut state, key).into_iter().collect(),
             _ => Vec::new(),
         }
     }
 
-    /// Removes one entry, whatever it holds.
+    /// Removes one entry, whatever it holds, and its file even when memory had none.
     pub fn remove(&self, key: &Digest) -> Removed<T> {
-        take(&mut self.state(), key).into_iter().collect()
-    }
-
-    /// Removes every entry; with `detach`, values computed later are released at once.
-    pub fn drain(&self, detach: bool) -> Removed<T> {
-        let mut state = self.state();
-        state.detached |= detach;
-        state.written.clear();
-        let mut removed = Vec::with_capacity(state.entries.len());
-        while let Some((_, entry)) = state.entries.pop_lru() {
-            removed.push(entry.value);
+        let removed: Removed<T> = take(&mut self.state(), key).into_iter().collect();
+        if let (true, Some(shelf)) = (removed.is_empty(), &self.shelf) {
+            shelf.delete(vec![*key]);
         }
         removed
     }
 
-    /// Runs `on_release` once for each removed value, then drops them. A callback that panics
-    /// is reported and does not stop the others.
+    /// Removes every entry; with `detach`, values computed later are released at once. With
+    /// `keep_files`, their files stay on disk (shutdown, a replaced cache).
+    pub fn drain(&self, detach: bool, keep_files: bool) -> Removed<T> {
+        let mut state = self.state();
+        state.detached |= detach;
+        state.written.clear();
+        let mut removed = Vec::with_capacity(state.entries.len());
+        while let Some((key, entry)) = state.entries.pop_lru() {
+            removed.push(((!keep_files).then_some(key), entry.value));
+        }
+        removed
+    }
+
+    /// Removes the files of removed entries, then runs `on_release` once for each and drops
+    /// them. A callback that panics is reported and does not stop the others.
     pub fn release(&self, removed: Removed<T>) {
+        if let Some(shelf) = &self.shelf {
+            shelf.delete(removed.iter().filter_map(|(key, _)| *key).collect());
+        }
         let Some(on_release) = self.on_release else {
             return;
         };
-        for value in removed {
+        for (_, value) in removed {
             if catch_unwind(AssertUnwindSafe(|| on_release(&value))).is_err() {
                 eprintln!("cellar: the on_release of `{}` panicked", self.name);
             }
@@ -217,8 +262,8 @@ impl<T: Send + Sync + 'static> FnCache<T> {
             .map(|(_, entry)| entry.value.clone())
             .collect();
         let bytes = self
-            .size_of
-            .map(|size_of| values.iter().map(|value| size_of(value)).sum());
+            .data
+            .map(|data| values.iter().map(|value| (data.size_of)(value)).sum());
         let last = self.last_compute_nanos.load(Ordering::Relaxed);
         CacheStats {
             name: self.name,
@@ -227,6 +272,7 @@ impl<T: Send + Sync + 'static> FnCache<T> {
             session: self.session.as_deref().map(str::to_string),
             entries: values.len(),
             bytes,
+            disk_bytes: self.shelf.as_ref().map(Shelf::bytes),
             hits: self.hits.load(Ordering::Relaxed),
             misses: self.misses.load(Ordering::Relaxed),
             last_compute: (last != u64::MAX).then(|| Duration::from_nanos(last)),
@@ -234,8 +280,8 @@ impl<T: Send + Sync + 'static> FnCache<T> {
     }
 }
 
-fn take<T>(state: &mut State<T>, key: &Digest) -> Option<Arc<T>> {
-    state.entries.pop(key).map(|entry| entry.value)
+fn take<T>(state: &mut State<T>, key: &Digest) -> Option<(Option<Digest>, Arc<T>)> {
+    state.entries.pop(key).map(|entry| (Some(*key), entry.value))
 }
 
 /// Pops the entries whose ttl ran out, oldest write first.

@@ -5,7 +5,8 @@
 //! Only the outermost cached call on a thread shows a spinner and records output for replay;
 //! a nested miss takes its own slice of the outer recording.
 
-use super::cache::FnCache;
+use super::cache::{DataOps, FnCache};
+use super::disk::Shelf;
 use super::inflight::Claim;
 use super::registry;
 use super::spec::FnSpec;
@@ -43,14 +44,14 @@ impl Drop for Inside {
     }
 }
 
-/// The stored value for `key`, computing it on a miss. `size_of` sizes values for the stats.
+/// The stored value for `key`, computing it on a miss. `data` is given for `cache_data`.
 pub(crate) fn get_or_compute<T: Send + Sync + 'static>(
     spec: &'static FnSpec<T>,
     key: Digest,
-    size_of: Option<fn(&T) -> usize>,
+    data: Option<DataOps<T>>,
     body: impl FnOnce() -> T,
 ) -> Arc<T> {
-    let mut cache = registry::cache_for(spec, size_of);
+    let mut cache = registry::cache_for(spec, data);
     loop {
         if let Some((value, record)) = lookup(&cache, &key) {
             if valid(&cache, &value) {
@@ -66,11 +67,20 @@ pub(crate) fn get_or_compute<T: Send + Sync + 'static>(
                     drop(claim);
                     return hit(&cache, value, &record);
                 }
+                // Not in memory: on disk, if an earlier process stored it.
+                if let Some((value, record, expired)) = cache.restore(&key) {
+                    cache.release(expired);
+                    if valid(&cache, &value) {
+                        drop(claim);
+                        return hit(&cache, value, &record);
+                    }
+                    cache.release(cache.discard(&key, &value));
+                }
                 let started = Instant::now();
                 let (value, record) = compute(spec, body);
                 cache.count_miss(started.elapsed());
                 let value = Arc::new(value);
-                let removed = cache.insert(key, value.clone(), record);
+                let removed = cache.store(key, value.clone(), record);
                 drop(claim);
                 cache.release(removed);
                 return value;
@@ -78,7 +88,7 @@ pub(crate) fn get_or_compute<T: Send + Sync + 'static>(
         };
         waiter.wait();
         // The cache may have been replaced meanwhile (session ended, options changed).
-        cache = registry::cache_for(spec, size_of);
+        cache = registry::cache_for(spec, data);
     }
 }
 
@@ -136,9 +146,14 @@ fn compute<T>(spec: &FnSpec<T>, body: impl FnOnce() -> T) -> (T, Record) {
     }
 }
 
-/// Removes the entry of one argument list in the current session's cache (`f::clear(args)`).
+/// Removes the entry of one argument list in the current session's cache (`f::clear(args)`),
+/// in memory and on disk; true if memory had it.
 pub(crate) fn clear_one<T: Send + Sync + 'static>(spec: &FnSpec<T>, key: Digest) -> bool {
     let Some(cache) = registry::existing(spec) else {
+        let session = registry::session_of(spec);
+        if let Some(shelf) = Shelf::of(spec, session.as_deref()) {
+            shelf.delete(vec![key]);
+        }
         return false;
     };
     let removed = cache.remove(&key);
@@ -147,7 +162,11 @@ pub(crate) fn clear_one<T: Send + Sync + 'static>(spec: &FnSpec<T>, key: Digest)
     found
 }
 
-/// Removes every entry of one function, in every session (`f::clear_all()`).
+/// Removes every entry of one function, in every session (`f::clear_all()`), and its files.
 pub(crate) fn clear_all_of<T>(spec: &FnSpec<T>) -> usize {
-    registry::clear_where(|cache| cache.fn_key() == &spec.key)
+    let count = registry::clear_where(|cache| cache.fn_key() == &spec.key);
+    if let Some(shelf) = Shelf::of(spec, None) {
+        shelf.delete_all();
+    }
+    count
 }

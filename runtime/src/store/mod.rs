@@ -5,15 +5,18 @@
 //! - `cache`: one function's entries (LRU order, ttl, stats);
 //! - `inflight`: compute once per key;
 //! - `call`: one cached call from lookup to return (hit, validate, miss, spinner, replay);
-//! - `size`: the bytes of a `cache_data` value, for the stats.
+//! - `size`: the bytes of a `cache_data` value, for the stats;
+//! - [`disk`]: `cache_data` entries on disk (crash survival, `persist = "disk"`).
 
 mod cache;
 mod call;
+pub(crate) mod disk;
 mod inflight;
 pub(crate) mod registry;
 mod size;
 pub mod spec;
 pub mod stats;
 
+pub(crate) use cache::DataOps;
 pub(crate) use call::{clear_all_of, clear_one, get_or_compute};
 pub(crate) use size::serialized_size;

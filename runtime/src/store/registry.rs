@@ -9,7 +9,7 @@
 //! the options that shape entries changed (`options_key`), or `T` is a new type (a notebook type
 //! was redefined and got a new `TypeId`; the downcast fails). A value is never reinterpreted.
 
-use super::cache::FnCache;
+use super::cache::{DataOps, FnCache};
 use super::spec::{CacheKind, FnSpec, Scope};
 use super::stats::CacheStats;
 use crate::hash::Digest;
@@ -23,8 +23,9 @@ pub(crate) trait ErasedCache: Any + Send + Sync {
     fn fn_key(&self) -> &Digest;
     fn options_key(&self) -> &Digest;
     fn session(&self) -> Option<&str>;
-    /// Removes every entry, firing `on_release`; returns how many.
-    fn clear(&self, detach: bool) -> usize;
+    /// Removes every entry, firing `on_release` (and deleting its file unless `keep_files`);
+    /// returns how many.
+    fn clear(&self, detach: bool, keep_files: bool) -> usize;
     fn stats(&self) -> CacheStats;
 }
 
@@ -45,8 +46,8 @@ impl<T: Send + Sync + 'static> ErasedCache for FnCache<T> {
         self.session.as_deref()
     }
 
-    fn clear(&self, detach: bool) -> usize {
-        let removed = self.drain(detach);
+    fn clear(&self, detach: bool, keep_files: bool) -> usize {
+        let removed = self.drain(detach, keep_files);
         let count = removed.len();
         self.release(removed);
         count
@@ -81,7 +82,7 @@ fn write() -> std::sync::RwLockWriteGuard<'static, Registry> {
 
 /// The session a spec's entries belong to now: `None` for global caches (no allocation, no
 /// file read on that path) and outside a kernel.
-fn session_of<T>(spec: &FnSpec<T>) -> Option<Arc<str>> {
+pub(crate) fn session_of<T>(spec: &FnSpec<T>) -> Option<Arc<str>> {
     match spec.options.scope {
         Scope::Global => None,
         Scope::Session => crate::session::current_session().map(Arc::from),
@@ -102,7 +103,7 @@ fn typed<T: Send + Sync + 'static>(
 /// The cache for `spec` in the current session, created (or replaced) if need be.
 pub(crate) fn cache_for<T: Send + Sync + 'static>(
     spec: &FnSpec<T>,
-    size_of: Option<fn(&T) -> usize>,
+    data: Option<DataOps<T>>,
 ) -> Arc<FnCache<T>> {
     let key = RegistryKey {
         fn_key: spec.key,
@@ -112,7 +113,7 @@ pub(crate) fn cache_for<T: Send + Sync + 'static>(
         return cache;
     }
     // Build outside the lock: evaluating the ttl expression is user code.
-    let fresh = Arc::new(FnCache::new(spec, key.session.clone(), size_of));
+    let fresh = Arc::new(FnCache::new(spec, key.session.clone(), data));
     let replaced = {
         let mut registry = write();
         if let Some(cache) = registry.get(&key).and_then(|cache| typed(cache, spec)) {
@@ -121,7 +122,8 @@ pub(crate) fn cache_for<T: Send + Sync + 'static>(
         registry.insert(key, fresh.clone())
     };
     if let Some(old) = replaced {
-        old.clear(true);
+        // Its files stay: the new cache (same function key) finds them.
+        old.clear(true, true);
     }
     fresh
 }
@@ -142,11 +144,12 @@ pub(crate) fn clear_where(pick: impl Fn(&dyn ErasedCache) -> bool) -> usize {
         .filter(|cache| pick(cache.as_ref()))
         .cloned()
         .collect();
-    chosen.iter().map(|cache| cache.clear(false)).sum()
+    chosen.iter().map(|cache| cache.clear(false, false)).sum()
 }
 
-/// Takes the caches `pick` selects out of the registry and releases their entries.
-pub(crate) fn remove_where(pick: impl Fn(&dyn ErasedCache) -> bool) -> usize {
+/// Takes the caches `pick` selects out of the registry and releases their entries; with
+/// `keep_files` their files stay on disk for the next process.
+pub(crate) fn remove_where(pick: impl Fn(&dyn ErasedCache) -> bool, keep_files: bool) -> usize {
     let removed: Vec<_> = {
         let mut registry = write();
         let keys: Vec<_> = registry
@@ -156,7 +159,7 @@ pub(crate) fn remove_where(pick: impl Fn(&dyn ErasedCache) -> bool) -> usize {
             .collect();
         keys.iter().filter_map(|key| registry.remove(key)).collect()
     };
-    removed.iter().map(|cache| cache.clear(true)).sum()
+    removed.iter().map(|cache| cache.clear(true, keep_files)).sum()
 }
 
 /// The stats of every registered cache, by function name then session.

@@ -39,7 +39,7 @@ pub enum Spinner {
     Text(&'static str),
 }
 
-/// Where entries are persisted besides memory.
+/// Where entries are kept besides memory (beyond the kernel's own store, see `store::disk`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Persist {
     Disk,
@@ -53,7 +53,7 @@ pub struct Options {
     pub max_entries: Option<usize>,
     pub spinner: Spinner,
     pub show_time: bool,
-    /// Accepted and recorded; the disk store itself comes later.
+    /// `Disk`: entries go to the cache folder and outlive the kernel.
     pub persist: Option<Persist>,
     pub scope: Scope,
 }

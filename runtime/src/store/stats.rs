@@ -19,6 +19,8 @@ pub struct CacheStats {
     /// serialization (heap included: a `Vec`'s buffer counts), computed when the stats are
     /// asked for. `None` for resources, which need not be serializable.
     pub bytes: Option<usize>,
+    /// For `cache_data` with a folder on disk: the bytes of the function's entry files there.
+    pub disk_bytes: Option<u64>,
     pub hits: u64,
     pub misses: u64,
     /// How long the last miss took to compute.

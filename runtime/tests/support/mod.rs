@@ -50,13 +50,12 @@ impl Output {
 
 /// Runs `scenario` in a child with notebook mode set to `notebook`.
 pub fn run(scenario: &str, notebook: bool) -> Output {
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args(["child", "--exact", "--nocapture", "--test-threads=1", "-q"])
-        .env("CELLAR_SCENARIO", scenario)
-        .env(cellar::env::NOTEBOOK_ENV, if notebook { "1" } else { "0" })
-        .env_remove(cellar::protocol::SESSION_FILE_ENV)
-        .output()
-        .expect("run the test binary");
+    run_with(scenario, notebook, &[])
+}
+
+/// Runs `scenario` in a child with notebook mode set to `notebook` and more variables set.
+pub fn run_with(scenario: &str, notebook: bool, env: &[(&str, &std::ffi::OsStr)]) -> Output {
+    let output = command(scenario, notebook, env).output().expect("run the test binary");
     let out = Output {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -68,6 +67,19 @@ pub fn run(scenario: &str, notebook: bool) -> Output {
         out.stderr
     );
     out
+}
+
+/// The command that runs `scenario` in a child, for tests that start several at once.
+pub fn command(scenario: &str, notebook: bool, env: &[(&str, &std::ffi::OsStr)]) -> Command {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args(["child", "--exact", "--nocapture", "--test-threads=1", "-q"])
+        .env("CELLAR_SCENARIO", scenario)
+        .env(cellar::env::NOTEBOOK_ENV, if notebook { "1" } else { "0" })
+        .env_remove(cellar::protocol::SESSION_FILE_ENV)
+        .env_remove(cellar::protocol::STORE_DIR_ENV)
+        .envs(env.iter().copied());
+    command
 }
 
 /// The `text/plain` of a display message.
