@@ -160,3 +160,22 @@ def test_caching_a_slow_miss_shows_a_spinner_that_vanishes(caching):
     assert spinner.data["text/plain"] == ""
     assert text(caching, "spinner") == "crunched 1..=1000\n"
     assert result(caching, "spinner") == "500500"
+
+
+@pytest.fixture(scope="module")
+def plot(tmp_path_factory):
+    return execute("cached-plot.ipynb", tmp_path_factory.mktemp("plot"))
+
+
+def test_a_cached_chart_reappears_on_a_rerun_without_being_drawn(plot):
+    def charts(tag):
+        return [o.data["image/svg+xml"] for o in outputs_of(plot, tag, "display_data") if "image/svg+xml" in o.data]
+
+    (first,) = charts("first")
+    assert first.startswith("<svg") and "Bergen, 7 days" in first
+    assert text(plot, "first").startswith("drawn 1 time(s)")
+    assert charts("again") == [first], "the chart is replayed byte for byte"
+    assert text(plot, "again").startswith("drawn 1 time(s)"), "a hit: nothing drawn"
+    (other,) = charts("other")
+    assert "Tromsø, 7 days" in other
+    assert text(plot, "other") == "drawn 2 time(s)\n"
