@@ -78,3 +78,24 @@ def test_doc_pages_the_documentation(kernel):
     assert "Vec" in page["data"]["text/plain"]
     reply, outputs = run_cell(kc, ":doc no_such_thing_here")
     assert reply["status"] == "error"
+
+
+def test_a_cached_method_in_a_cell_needs_no_type_annotation(kernel):
+    _, kc = kernel
+    reply, outputs = run_cell(kc, '''
+struct Db { name: String }
+impl Db {
+    #[cellar::cache_data(show_spinner = false)]
+    fn rows(&self, n: u32) -> Vec<u32> {
+        println!("querying {} for {n} rows", self.name);
+        (0..n).collect()
+    }
+}
+let db = Db { name: "rides".into() };
+let first = db.rows(3);
+let again = db.rows(3);
+println!("{:?} same value: {}", *first, cellar::Data::ptr_eq(&first, &again));
+''')
+    assert reply["status"] == "ok", reply
+    # The hit replays the body's output, and hands out the stored value itself.
+    assert stream_text(outputs) == "querying rides for 3 rows\n" * 2 + "[0, 1, 2] same value: true\n"

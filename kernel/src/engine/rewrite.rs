@@ -119,13 +119,31 @@ pub fn rewrite(cell: &str, notebook: &mut Notebook) -> Result<String, syn::Error
     let mut edits = Vec::new();
     let mut defined_now = BTreeSet::new();
     for item in &items {
-        if let syn::Item::Fn(function) = item {
-            if let Some(edit) = expand_function(cell, &lines, function, notebook)? {
-                defined_now.insert(function.sig.ident.to_string());
-                edits.push(edit);
+        match item {
+            syn::Item::Fn(function) => {
+                if let Some(edit) = expand_function(cell, &lines, function, Layout::Notebook, notebook)? {
+                    notebook.cached.insert(function.sig.ident.to_string(), CachedFn { item: function.clone(), salt: notebook.salt(&function.sig) });
+                    defined_now.insert(function.sig.ident.to_string());
+                    edits.push(edit);
+                }
             }
+            // Cached methods: expanded in place, as the proc macro would (no controls beside
+            // them, the user's visibility kept: a trait impl's methods can't have one).
+            syn::Item::Impl(block) => {
+                for method in block.items.iter().filter_map(|i| if let syn::ImplItem::Fn(m) = i { Some(m) } else { None }) {
+                    let function = syn::ItemFn {
+                        attrs: method.attrs.clone(),
+                        vis: method.vis.clone(),
+                        sig: method.sig.clone(),
+                        block: Box::new(method.block.clone()),
+                    };
+                    edits.extend(expand_function(cell, &lines, &function, Layout::Crate, notebook)?);
+                }
+            }
+            _ => {}
         }
     }
+    edits.sort_by_key(|(range, _)| range.start);
     let mut out = cell.to_string();
     for (range, text) in edits.into_iter().rev() {
         out.replace_range(range, &text);
@@ -159,18 +177,19 @@ fn split_cache_attr(function: &syn::ItemFn) -> Result<Option<(CacheKind, TokenSt
     Ok(Some((kind, args, item)))
 }
 
+/// The edit that replaces a cached function (or method) with its expansion, if it is one.
 fn expand_function(
     cell: &str,
     lines: &LineIndex,
     function: &syn::ItemFn,
-    notebook: &mut Notebook,
+    layout: Layout,
+    notebook: &Notebook,
 ) -> Result<Option<Edit>, syn::Error> {
     let Some((kind, args, item)) = split_cache_attr(function)? else {
         return Ok(None);
     };
     let salt = notebook.salt(&item.sig);
-    let expanded = cellar_codegen::expand(kind, args, item, salt.as_deref(), Layout::Notebook)?.to_string();
-    notebook.cached.insert(function.sig.ident.to_string(), CachedFn { item: function.clone(), salt });
+    let expanded = cellar_codegen::expand(kind, args, item, salt.as_deref(), layout)?.to_string();
 
     // Put the user's body text back in place of its token rendering, keeping its lines.
     let start = lines.offset(function.to_token_stream().into_iter().next().map(|t| t.span().start()));
@@ -257,6 +276,17 @@ mod tests {
         let out_lines: Vec<&str> = out.lines().collect();
         assert_eq!(out_lines[3], user_lines[3]);
         assert_eq!(out_lines[6..], user_lines[6..]);
+    }
+
+    #[test]
+    fn cached_methods_are_expanded_in_place() {
+        let mut notebook = Notebook::default();
+        let cell = "struct Db;\nimpl Db {\n    #[cellar::cache_data]\n    fn rows(&self, n: u32) -> Vec<u32> {\n        vec![n]\n    }\n}\nlet r = Db.rows(2);";
+        let out = rewrite(cell, &mut notebook).unwrap();
+        assert!(out.contains("fn rows (& self , n : u32) -> :: cellar :: Data < Vec < u32 > >"), "{out}");
+        assert!(!out.contains("#[cellar::cache_data]"), "{out}");
+        assert_eq!(out.lines().count(), cell.lines().count(), "{out}");
+        assert!(out.ends_with("}\nlet r = Db.rows(2);"), "{out}");
     }
 
     #[test]
