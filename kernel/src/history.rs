@@ -41,10 +41,18 @@ impl History {
         let entries: Vec<Entry> = path
             .as_ref()
             .and_then(|path| std::fs::read_to_string(path).ok())
-            .map(|text| text.lines().filter_map(|line| serde_json::from_str(line).ok()).collect())
+            .map(|text| {
+                text.lines()
+                    .filter_map(|line| serde_json::from_str(line).ok())
+                    .collect()
+            })
             .unwrap_or_default();
         let session = entries.iter().map(|e| e.session).max().unwrap_or(0) + 1;
-        History { path, session, entries }
+        History {
+            path,
+            session,
+            entries,
+        }
     }
 
     /// Records a cell the user ran as line `line` of this session.
@@ -57,7 +65,10 @@ impl History {
         };
         if let Some(path) = &self.path {
             if let Err(error) = append(path, &entry) {
-                eprintln!("cellar: could not write history to {}: {error}", path.display());
+                eprintln!(
+                    "cellar: could not write history to {}: {error}",
+                    path.display()
+                );
             }
         }
         self.entries.push(entry);
@@ -66,13 +77,26 @@ impl History {
     /// Answers a `history_request` content with the `history_reply` content.
     pub fn answer(&self, request: &Value) -> Value {
         let field = |name: &str| request.get(name).and_then(Value::as_i64);
-        let output = request.get("output").and_then(Value::as_bool).unwrap_or(false);
+        let output = request
+            .get("output")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         let found: Vec<&Entry> = match request.get("hist_access_type").and_then(Value::as_str) {
             Some("tail") => self.tail(field("n").unwrap_or(10)),
-            Some("range") => self.range(field("session").unwrap_or(0), field("start").unwrap_or(0), field("stop")),
+            Some("range") => self.range(
+                field("session").unwrap_or(0),
+                field("start").unwrap_or(0),
+                field("stop"),
+            ),
             Some("search") => self.search(
-                request.get("pattern").and_then(Value::as_str).unwrap_or("*"),
-                request.get("unique").and_then(Value::as_bool).unwrap_or(false),
+                request
+                    .get("pattern")
+                    .and_then(Value::as_str)
+                    .unwrap_or("*"),
+                request
+                    .get("unique")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
                 field("n"),
             ),
             _ => Vec::new(),
@@ -81,7 +105,11 @@ impl History {
             .into_iter()
             .map(|e| {
                 if output {
-                    json!([e.session, e.line, [e.input, e.output.clone().unwrap_or_default()]])
+                    json!([
+                        e.session,
+                        e.line,
+                        [e.input, e.output.clone().unwrap_or_default()]
+                    ])
                 } else {
                     json!([e.session, e.line, e.input])
                 }
@@ -92,14 +120,24 @@ impl History {
 
     fn tail(&self, n: i64) -> Vec<&Entry> {
         let n = n.max(0) as usize;
-        self.entries[self.entries.len().saturating_sub(n)..].iter().collect()
+        self.entries[self.entries.len().saturating_sub(n)..]
+            .iter()
+            .collect()
     }
 
     fn range(&self, session: i64, start: i64, stop: Option<i64>) -> Vec<&Entry> {
-        let session = if session <= 0 { self.session as i64 + session } else { session };
+        let session = if session <= 0 {
+            self.session as i64 + session
+        } else {
+            session
+        };
         self.entries
             .iter()
-            .filter(|e| e.session as i64 == session && e.line as i64 >= start && stop.is_none_or(|stop| (e.line as i64) < stop))
+            .filter(|e| {
+                e.session as i64 == session
+                    && e.line as i64 >= start
+                    && stop.is_none_or(|stop| (e.line as i64) < stop)
+            })
             .collect()
     }
 
@@ -107,7 +145,11 @@ impl History {
         let Ok(glob) = glob::Pattern::new(pattern) else {
             return Vec::new();
         };
-        let mut found: Vec<&Entry> = self.entries.iter().filter(|e| glob.matches(&e.input)).collect();
+        let mut found: Vec<&Entry> = self
+            .entries
+            .iter()
+            .filter(|e| glob.matches(&e.input))
+            .collect();
         if unique {
             let mut seen = std::collections::HashSet::new();
             // Keep the most recent run of each input.
@@ -126,7 +168,10 @@ fn append(path: &std::path::Path, entry: &Entry) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
     writeln!(file, "{}", serde_json::to_string(entry)?)
 }
 
@@ -148,15 +193,19 @@ mod tests {
         }
         let tail = history.answer(&json!({"hist_access_type": "tail", "n": 2, "output": false}));
         assert_eq!(tail["history"], json!([[1, 3, "1 + 2"], [1, 4, "x * 2"]]));
-        let with_output = history.answer(&json!({"hist_access_type": "tail", "n": 1, "output": true}));
+        let with_output =
+            history.answer(&json!({"hist_access_type": "tail", "n": 1, "output": true}));
         assert_eq!(with_output["history"], json!([[1, 4, ["x * 2", "out4"]]]));
-        let range = history.answer(&json!({"hist_access_type": "range", "session": 1, "start": 2, "stop": 3}));
+        let range = history
+            .answer(&json!({"hist_access_type": "range", "session": 1, "start": 2, "stop": 3}));
         assert_eq!(range["history"], json!([[1, 2, "let x = 5;"]]));
-        let current = history.answer(&json!({"hist_access_type": "range", "session": 0, "start": 4}));
+        let current =
+            history.answer(&json!({"hist_access_type": "range", "session": 0, "start": 4}));
         assert_eq!(current["history"], json!([[1, 4, "x * 2"]]));
         let search = history.answer(&json!({"hist_access_type": "search", "pattern": "1 + *"}));
         assert_eq!(search["history"].as_array().unwrap().len(), 2);
-        let unique = history.answer(&json!({"hist_access_type": "search", "pattern": "1 + *", "unique": true}));
+        let unique = history
+            .answer(&json!({"hist_access_type": "search", "pattern": "1 + *", "unique": true}));
         assert_eq!(unique["history"], json!([[1, 3, "1 + 2"]]));
         let last = history.answer(&json!({"hist_access_type": "search", "pattern": "*", "n": 1}));
         assert_eq!(last["history"], json!([[1, 4, "x * 2"]]));

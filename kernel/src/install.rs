@@ -45,11 +45,21 @@ pub fn install(args: &InstallArgs) -> Result<()> {
     let dir = kernels_dir(&args.location)?.join(KERNEL_NAME);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let spec = kernelspec()?;
-    std::fs::write(dir.join("kernel.json"), serde_json::to_string_pretty(&spec)?)?;
-    for (name, bytes) in [("logo-32x32.png", LOGO_32), ("logo-64x64.png", LOGO_64), ("logo-svg.svg", LOGO_SVG)] {
+    std::fs::write(
+        dir.join("kernel.json"),
+        serde_json::to_string_pretty(&spec)?,
+    )?;
+    for (name, bytes) in [
+        ("logo-32x32.png", LOGO_32),
+        ("logo-64x64.png", LOGO_64),
+        ("logo-svg.svg", LOGO_SVG),
+    ] {
         std::fs::write(dir.join(name), bytes)?;
     }
-    println!("Installed the kernelspec `{KERNEL_NAME}` (Rust (cellar)) in {}", dir.display());
+    println!(
+        "Installed the kernelspec `{KERNEL_NAME}` (Rust (cellar)) in {}",
+        dir.display()
+    );
     if !args.no_build {
         build_seed()?;
     }
@@ -60,7 +70,10 @@ pub fn uninstall(location: &Location) -> Result<()> {
     let dir = kernels_dir(location)?.join(KERNEL_NAME);
     if dir.is_dir() {
         std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
-        println!("Removed the kernelspec `{KERNEL_NAME}` from {}", dir.display());
+        println!(
+            "Removed the kernelspec `{KERNEL_NAME}` from {}",
+            dir.display()
+        );
     } else {
         println!("No kernelspec `{KERNEL_NAME}` in {}", dir.display());
     }
@@ -71,14 +84,27 @@ fn kernelspec() -> Result<JupyterKernelspec> {
     let exe = std::env::current_exe().context("locating cellar-kernel")?;
     // The kernel finds the seed and the runtime crate where this install put them.
     let env = HashMap::from([
-        (workspace::SEED_DIR_ENV.to_string(), workspace::seed_dir().to_string_lossy().into_owned()),
-        (workspace::RUNTIME_DIR_ENV.to_string(), workspace::runtime_dir().to_string_lossy().into_owned()),
+        (
+            workspace::SEED_DIR_ENV.to_string(),
+            workspace::seed_dir().to_string_lossy().into_owned(),
+        ),
+        (
+            workspace::RUNTIME_DIR_ENV.to_string(),
+            workspace::runtime_dir().to_string_lossy().into_owned(),
+        ),
     ]);
     Ok(JupyterKernelspec {
-        argv: vec![exe.to_string_lossy().into_owned(), "--connection-file".into(), "{connection_file}".into()],
+        argv: vec![
+            exe.to_string_lossy().into_owned(),
+            "--connection-file".into(),
+            "{connection_file}".into(),
+        ],
         display_name: "Rust (cellar)".into(),
         language: "rust".into(),
-        metadata: Some(HashMap::from([("debugger".to_string(), serde_json::Value::Bool(false))])),
+        metadata: Some(HashMap::from([(
+            "debugger".to_string(),
+            serde_json::Value::Bool(false),
+        )])),
         interrupt_mode: Some("message".into()),
         env: Some(env),
     })
@@ -110,12 +136,18 @@ fn python_prefix() -> Result<PathBuf> {
 fn build_seed() -> Result<()> {
     let seed = Workspace::seed()?;
     seed.export_env();
-    println!("Building the cellar runtime for cells in {} (once)…", seed.dir.display());
-    let (mut context, outputs) = evcxr::CommandContext::new().map_err(|e| anyhow::anyhow!("starting evcxr: {e}"))?;
+    println!(
+        "Building the cellar runtime for cells in {} (once)…",
+        seed.dir.display()
+    );
+    let (mut context, outputs) =
+        evcxr::CommandContext::new().map_err(|e| anyhow::anyhow!("starting evcxr: {e}"))?;
     for stream in [outputs.stdout, outputs.stderr] {
         std::thread::spawn(move || stream.iter().for_each(|line| eprintln!("{line}")));
     }
-    context.execute(":load_config").map_err(|e| anyhow::anyhow!("building the runtime: {e}"))?;
+    context
+        .execute(":load_config")
+        .map_err(|e| anyhow::anyhow!("building the runtime: {e}"))?;
     context
         .execute("cellar::__private::release_all();")
         .map_err(|e| anyhow::anyhow!("checking the runtime: {e}"))?;

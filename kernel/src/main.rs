@@ -19,7 +19,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "cellar-kernel", version, about = "A Jupyter kernel for Rust with cell caching")]
+#[command(
+    name = "cellar-kernel",
+    version,
+    about = "A Jupyter kernel for Rust with cell caching"
+)]
 #[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     /// The connection file Jupyter wrote for this kernel (runs the kernel).
@@ -61,10 +65,14 @@ fn main() -> ExitCode {
 fn run(connection_file: &std::path::Path) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(connection_file)
         .with_context(|| format!("reading the connection file {}", connection_file.display()))?;
-    let info: jupyter_protocol::ConnectionInfo = serde_json::from_str(&text).context("parsing the connection file")?;
+    let info: jupyter_protocol::ConnectionInfo =
+        serde_json::from_str(&text).context("parsing the connection file")?;
     let workspace = engine::workspace::Workspace::for_kernel()?;
     workspace.export_env();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         let channels = sockets::bind(&info, &uuid::Uuid::new_v4().to_string()).await?;
         handlers::serve(channels, workspace.session_file()).await;

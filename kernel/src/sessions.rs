@@ -40,7 +40,10 @@ impl Sessions {
     /// A request from `session` arrived through `peer`.
     pub fn seen(&mut self, peer: &[u8], session: &str) {
         self.leaving.remove(session);
-        self.by_peer.entry(peer.to_vec()).or_default().insert(session.to_string());
+        self.by_peer
+            .entry(peer.to_vec())
+            .or_default()
+            .insert(session.to_string());
     }
 
     /// `peer` disconnected: its sessions that no other peer still uses start to leave. Returns

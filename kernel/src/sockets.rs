@@ -15,8 +15,9 @@ use crate::wire::{self, Request};
 use futures::StreamExt;
 use jupyter_protocol::{ConnectionInfo, JupyterMessage};
 use jupyter_zmq_client::{
-    create_kernel_control_connection, create_kernel_heartbeat_connection, create_kernel_iopub_xpub_connection,
-    create_kernel_shell_connection, create_kernel_stdin_connection, KernelIoPubXPubConnection, RouterRecvConnection,
+    create_kernel_control_connection, create_kernel_heartbeat_connection,
+    create_kernel_iopub_xpub_connection, create_kernel_shell_connection,
+    create_kernel_stdin_connection, KernelIoPubXPubConnection, RouterRecvConnection,
     RouterSendConnection, SubscriptionEvent,
 };
 use serde_json::json;
@@ -70,7 +71,10 @@ pub struct Channels {
 /// Binds all five sockets of a connection file and starts their tasks.
 pub async fn bind(info: &ConnectionInfo, kernel_session: &str) -> anyhow::Result<Channels> {
     if !info.key.is_empty() && info.signature_scheme != "hmac-sha256" {
-        anyhow::bail!("unsupported signature_scheme `{}`: cellar signs with hmac-sha256", info.signature_scheme);
+        anyhow::bail!(
+            "unsupported signature_scheme `{}`: cellar signs with hmac-sha256",
+            info.signature_scheme
+        );
     }
     let heartbeat = create_kernel_heartbeat_connection(info).await?;
     tokio::spawn(echo_heartbeats(heartbeat.socket));
@@ -138,14 +142,19 @@ async fn read_router(
     }
 }
 
-async fn next_event(events: &mut Option<futures::channel::mpsc::Receiver<SocketEvent>>) -> Option<SocketEvent> {
+async fn next_event(
+    events: &mut Option<futures::channel::mpsc::Receiver<SocketEvent>>,
+) -> Option<SocketEvent> {
     match events {
         Some(receiver) => receiver.next().await,
         None => std::future::pending().await,
     }
 }
 
-async fn publish(mut iopub: KernelIoPubXPubConnection, mut outgoing: mpsc::UnboundedReceiver<JupyterMessage>) {
+async fn publish(
+    mut iopub: KernelIoPubXPubConnection,
+    mut outgoing: mpsc::UnboundedReceiver<JupyterMessage>,
+) {
     loop {
         tokio::select! {
             message = outgoing.recv() => match message {

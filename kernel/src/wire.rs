@@ -44,10 +44,14 @@ impl Request {
     pub fn parse(multipart: zeromq::ZmqMessage, mac: &Mac) -> Result<Request, WireError> {
         let raw = RawMessage::from_multipart(multipart, mac)?;
         let json = |index: usize, part: &'static str| -> Result<Value, WireError> {
-            serde_json::from_slice(&raw.jparts[index]).map_err(|source| WireError::Json { part, source })
+            serde_json::from_slice(&raw.jparts[index])
+                .map_err(|source| WireError::Json { part, source })
         };
-        let header: Header = serde_json::from_value(json(0, "header")?)
-            .map_err(|source| WireError::Json { part: "header", source })?;
+        let header: Header =
+            serde_json::from_value(json(0, "header")?).map_err(|source| WireError::Json {
+                part: "header",
+                source,
+            })?;
         let content = json(3, "content")?;
         if !content.is_object() {
             return Err(WireError::Json {
@@ -78,12 +82,18 @@ impl Request {
 
     /// A boolean field of the content, with the protocol's default when absent.
     pub fn bool_field(&self, name: &str, default: bool) -> bool {
-        self.content.get(name).and_then(Value::as_bool).unwrap_or(default)
+        self.content
+            .get(name)
+            .and_then(Value::as_bool)
+            .unwrap_or(default)
     }
 
     /// An integer field of the content, with a default when absent.
     pub fn int_field(&self, name: &str, default: i64) -> i64 {
-        self.content.get(name).and_then(Value::as_i64).unwrap_or(default)
+        self.content
+            .get(name)
+            .and_then(Value::as_i64)
+            .unwrap_or(default)
     }
 
     /// A message routed back to the peer that sent this request (shell, control, stdin).
@@ -104,7 +114,10 @@ impl Request {
         let stem = self.msg_type().strip_suffix("_request")?;
         Some(self.reply(
             &format!("{stem}_reply"),
-            error_content("UnknownMessageType", &format!("cellar does not handle `{}`", self.msg_type())),
+            error_content(
+                "UnknownMessageType",
+                &format!("cellar does not handle `{}`", self.msg_type()),
+            ),
         ))
     }
 }
@@ -144,7 +157,12 @@ mod tests {
 
     const DELIMITER: &[u8] = b"<IDS|MSG>";
 
-    fn frames(key: &[u8], header: &str, content: &str, signature: Option<&str>) -> zeromq::ZmqMessage {
+    fn frames(
+        key: &[u8],
+        header: &str,
+        content: &str,
+        signature: Option<&str>,
+    ) -> zeromq::ZmqMessage {
         let parts: Vec<Bytes> = vec![
             Bytes::from_static(b"peer"),
             Bytes::from_static(DELIMITER),
@@ -177,7 +195,8 @@ mod tests {
 
     #[test]
     fn accepts_a_signed_request_without_optional_fields() {
-        let request = Request::parse(frames(b"secret", HEADER, r#"{"code":"1+1"}"#, None), &key()).unwrap();
+        let request =
+            Request::parse(frames(b"secret", HEADER, r#"{"code":"1+1"}"#, None), &key()).unwrap();
         assert_eq!(request.msg_type(), "execute_request");
         assert_eq!(request.session(), "s1");
         assert_eq!(request.str_field("code"), "1+1");
@@ -189,22 +208,37 @@ mod tests {
     #[test]
     fn rejects_a_wrong_or_missing_signature() {
         let wrong = frames(b"other key", HEADER, r#"{"code":"1"}"#, None);
-        assert!(matches!(Request::parse(wrong, &key()), Err(WireError::Frames(_))));
+        assert!(matches!(
+            Request::parse(wrong, &key()),
+            Err(WireError::Frames(_))
+        ));
         let missing = frames(b"secret", HEADER, r#"{"code":"1"}"#, Some(""));
-        assert!(matches!(Request::parse(missing, &key()), Err(WireError::Frames(_))));
+        assert!(matches!(
+            Request::parse(missing, &key()),
+            Err(WireError::Frames(_))
+        ));
     }
 
     #[test]
     fn rejects_invalid_json_and_truncated_frames() {
         let bad = frames(b"secret", HEADER, "{not json", None);
-        assert!(matches!(Request::parse(bad, &key()), Err(WireError::Json { part: "content", .. })));
-        let truncated = zeromq::ZmqMessage::try_from(vec![Bytes::from_static(DELIMITER), Bytes::new()]).unwrap();
+        assert!(matches!(
+            Request::parse(bad, &key()),
+            Err(WireError::Json {
+                part: "content",
+                ..
+            })
+        ));
+        let truncated =
+            zeromq::ZmqMessage::try_from(vec![Bytes::from_static(DELIMITER), Bytes::new()])
+                .unwrap();
         assert!(Request::parse(truncated, &key()).is_err());
     }
 
     #[test]
     fn replies_keep_the_route_and_broadcasts_drop_it() {
-        let request = Request::parse(frames(b"secret", HEADER, r#"{"code":"1"}"#, None), &key()).unwrap();
+        let request =
+            Request::parse(frames(b"secret", HEADER, r#"{"code":"1"}"#, None), &key()).unwrap();
         let reply = request.reply("execute_reply", json!({"status": "ok"}));
         assert_eq!(reply.zmq_identities, request.identities);
         assert_eq!(reply.parent_header.as_ref().unwrap().msg_id, "1");

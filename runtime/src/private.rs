@@ -47,7 +47,11 @@ where
     let data = store::DataOps {
         size_of: store::serialized_size::<T>,
         codec: store::disk::Codec {
-            encode: |value, out| postcard::to_io(value, out).map(drop).map_err(|e| e.to_string()),
+            encode: |value, out| {
+                postcard::to_io(value, out)
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            },
             decode: |bytes| match postcard::take_from_bytes::<T>(bytes) {
                 Ok((value, [])) => Ok(value),
                 Ok((_, rest)) => Err(format!("{} bytes left over", rest.len())),
@@ -105,16 +109,6 @@ pub fn release_all() -> usize {
     let count = registry::remove_where(|_| true, true);
     store::disk::flush();
     count
-}
-
-/// Waits until every entry queued for disk is written.
-pub fn flush_disk() {
-    store::disk::flush();
-}
-
-/// Where entries live on disk: (what, folder, files, bytes), for `:cellar`.
-pub fn disk_usage() -> Vec<(&'static str, std::path::PathBuf, usize, u64)> {
-    store::disk::usage()
 }
 
 /// The stats of every cache.

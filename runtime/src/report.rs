@@ -85,7 +85,11 @@ fn disk_lines() -> Vec<String> {
     crate::store::disk::usage()
         .into_iter()
         .map(|(what, dir, files, size)| {
-            format!("{what}: {} ({files} files, {})", dir.display(), bytes(size as usize))
+            format!(
+                "{what}: {} ({files} files, {})",
+                dir.display(),
+                bytes(size as usize)
+            )
         })
         .collect()
 }

@@ -73,7 +73,10 @@ pub(crate) fn show(name: &str, spinner: Spinner, show_time: bool) -> Option<Show
 impl Drop for Shown {
     fn drop(&mut self) {
         let _ = self.stop.send(());
-        let shown = self.thread.take().is_some_and(|thread| thread.join().unwrap_or(false));
+        let shown = self
+            .thread
+            .take()
+            .is_some_and(|thread| thread.join().unwrap_or(false));
         if shown {
             send("update_display_data", &self.id, "");
         }

@@ -43,7 +43,11 @@ fn child() {
 fn count(what: &str) {
     use std::io::Write;
     let path = std::env::var_os("COUNTER").expect("COUNTER is set");
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
     writeln!(file, "{what}").unwrap();
 }
 
@@ -87,7 +91,9 @@ fn square(x: u64) -> u64 {
 /// What the kernel does before it answers a cell: wait until no write is pending.
 fn wait_like_the_kernel() {
     let store = PathBuf::from(std::env::var_os(cellar::protocol::STORE_DIR_ENV).unwrap());
-    let marker = store.join(cellar::protocol::PENDING_DIR).join(std::process::id().to_string());
+    let marker = store
+        .join(cellar::protocol::PENDING_DIR)
+        .join(std::process::id().to_string());
     while marker.exists() {
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
@@ -150,7 +156,11 @@ fn runs(dir: &Path) -> usize {
 fn files(root: &Path, extension: &str) -> Vec<PathBuf> {
     let mut found = Vec::new();
     for folder in std::fs::read_dir(root).into_iter().flatten().flatten() {
-        for file in std::fs::read_dir(folder.path()).into_iter().flatten().flatten() {
+        for file in std::fs::read_dir(folder.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             if file.path().extension().is_some_and(|e| e == extension) {
                 found.push(file.path());
             }
@@ -166,8 +176,16 @@ fn a_later_process_hits_a_persisted_entry_and_replays_its_outputs() {
     let second = run_in(&dir, "persisted", &[]);
     assert_eq!(runs(&dir), 1, "the second process did not compute");
     for out in [&first, &second] {
-        assert_eq!(out.lines("OUT:"), ["OUT:computing 3", "OUT:value [0.0, 3.0, 6.0]"]);
-        assert_eq!(out.messages().len(), 1, "the HTML display is replayed: {}", out.stdout);
+        assert_eq!(
+            out.lines("OUT:"),
+            ["OUT:computing 3", "OUT:value [0.0, 3.0, 6.0]"]
+        );
+        assert_eq!(
+            out.messages().len(),
+            1,
+            "the HTML display is replayed: {}",
+            out.stdout
+        );
     }
     assert_eq!(files(&dir.join("cache"), "entry").len(), 1);
     std::fs::remove_dir_all(dir).unwrap();
@@ -176,16 +194,31 @@ fn a_later_process_hits_a_persisted_entry_and_replays_its_outputs() {
 #[test]
 fn an_entry_in_the_kernel_store_outlives_a_process_that_aborts() {
     let dir = scratch("crash");
-    let store = [(cellar::protocol::STORE_DIR_ENV, dir.join("store").into_os_string())];
+    let store = [(
+        cellar::protocol::STORE_DIR_ENV,
+        dir.join("store").into_os_string(),
+    )];
     for _ in 0..2 {
-        let out = command("unpersisted", true, &borrowed(&env(&dir, &store))).output().unwrap();
+        let out = command("unpersisted", true, &borrowed(&env(&dir, &store)))
+            .output()
+            .unwrap();
         assert!(!out.status.success(), "the scenario aborts");
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(stdout.contains("OUT:computing 5\n"), "computed or replayed: {stdout}");
+        assert!(
+            stdout.contains("OUT:computing 5\n"),
+            "computed or replayed: {stdout}"
+        );
         assert!(stdout.contains("OUT:value 10\n"), "{stdout}");
     }
-    assert_eq!(runs(&dir), 1, "the second process found the first one's entry");
-    assert!(files(&dir.join("cache"), "entry").is_empty(), "not persisted to the cache folder");
+    assert_eq!(
+        runs(&dir),
+        1,
+        "the second process found the first one's entry"
+    );
+    assert!(
+        files(&dir.join("cache"), "entry").is_empty(),
+        "not persisted to the cache folder"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -193,7 +226,9 @@ fn an_entry_in_the_kernel_store_outlives_a_process_that_aborts() {
 fn a_damaged_file_is_a_miss_and_is_replaced() {
     let dir = scratch("damaged");
     run_in(&dir, "persisted", &[]);
-    let file = files(&dir.join("cache"), "entry").pop().expect("an entry file");
+    let file = files(&dir.join("cache"), "entry")
+        .pop()
+        .expect("an entry file");
     let whole = std::fs::read(&file).unwrap();
     std::fs::write(&file, &whole[..whole.len() / 2]).unwrap();
     let out = run_in(&dir, "persisted", &[]);
@@ -239,7 +274,10 @@ fn clears_remove_files_even_of_entries_not_in_memory() {
     std::fs::write(cache.join("unrelated.txt"), b"keep me").unwrap();
     step("everything");
     assert_eq!(files(&cache, "entry").len(), 0);
-    assert!(cache.join("unrelated.txt").exists(), "only entry files are removed");
+    assert!(
+        cache.join("unrelated.txt").exists(),
+        "only entry files are removed"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -256,14 +294,21 @@ fn the_size_limit_keeps_the_most_recent_entries() {
 fn an_evicted_entry_leaves_the_disk_too() {
     let dir = scratch("bounded");
     run_in(&dir, "bounded", &[]);
-    assert_eq!(files(&dir.join("cache"), "entry").len(), 1, "max_entries = 1");
+    assert_eq!(
+        files(&dir.join("cache"), "entry").len(),
+        1,
+        "max_entries = 1"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn an_evicted_entry_does_not_come_back_from_a_deletion_still_queued() {
     let dir = scratch("evicted");
-    let store = [(cellar::protocol::STORE_DIR_ENV, dir.join("store").into_os_string())];
+    let store = [(
+        cellar::protocol::STORE_DIR_ENV,
+        dir.join("store").into_os_string(),
+    )];
     run_in(&dir, "evicted", &store);
     // 1, 2 miss; 1 hits; 3 misses and evicts 2; 1 hits; 2 misses again.
     assert_eq!(runs(&dir), 4);
@@ -279,17 +324,28 @@ fn two_processes_writing_one_key_leave_one_whole_entry() {
         let racers: Vec<_> = (0..2)
             .map(|_| {
                 let mut racer = command("persisted", true, &borrowed(&env));
-                racer.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+                racer
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
             })
             .collect();
         for racer in racers {
             assert!(racer.wait_with_output().unwrap().status.success());
         }
         assert_eq!(files(&dir.join("cache"), "entry").len(), 1);
-        assert!(files(&dir.join("cache"), "tmp").is_empty(), "no temporary file is left");
+        assert!(
+            files(&dir.join("cache"), "tmp").is_empty(),
+            "no temporary file is left"
+        );
         let before = runs(&dir);
         let out = run_in(&dir, "persisted", &[]);
-        assert_eq!(runs(&dir), before, "the entry the race left is whole: a hit");
+        assert_eq!(
+            runs(&dir),
+            before,
+            "the entry the race left is whole: a hit"
+        );
         assert_eq!(out.lines("OUT:value"), ["OUT:value [0.0, 3.0, 6.0]"]);
     }
     std::fs::remove_dir_all(dir).unwrap();

@@ -148,7 +148,11 @@ fn timed(x: u32) -> u32 {
 fn show_time_counts_the_seconds_then_vanishes() {
     let messages = run("show_time", true).messages();
     let (first, rest) = messages.split_first().unwrap();
-    assert!(text(first).starts_with("Running `timed(…)`… ("), "{}", text(first));
+    assert!(
+        text(first).starts_with("Running `timed(…)`… ("),
+        "{}",
+        text(first)
+    );
     let (last, ticks) = rest.split_last().unwrap();
     assert!(
         !ticks.is_empty(),

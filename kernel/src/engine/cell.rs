@@ -32,12 +32,22 @@ pub struct Runner {
 impl Runner {
     /// Starts evcxr (its first compile) and loads `evcxr.toml`: `cellar` and `serde` become
     /// dependencies of every cell, already built when the workspace came from the seed.
+    /// How long each step took goes to the kernel log: together they are most of the time from
+    /// kernel start to the first result.
     pub fn start(shared: Shared) -> anyhow::Result<Runner> {
-        let (mut context, outputs) = evcxr::CommandContext::new().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let started = std::time::Instant::now();
+        let (mut context, outputs) =
+            evcxr::CommandContext::new().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let evcxr_ready = started.elapsed();
         let sink = OutputSink::start(shared.iopub.clone(), outputs);
         context
             .execute(":load_config --quiet")
             .map_err(|e| anyhow::anyhow!("loading evcxr.toml: {e}"))?;
+        eprintln!(
+            "cellar: evcxr started in {:.2} s (it compiles a first crate); the runtime was loaded in {:.2} s more",
+            evcxr_ready.as_secs_f64(),
+            (started.elapsed() - evcxr_ready).as_secs_f64()
+        );
         *shared.child.lock().unwrap() = Some(context.process_handle());
         Ok(Runner {
             context,
@@ -56,7 +66,11 @@ impl Runner {
         let code = request.str_field("code");
         match commands::parse(code) {
             Some(command) => commands::run(self, command),
-            None => self.evaluate(code, cell.execution_count, request.bool_field("silent", false)),
+            None => self.evaluate(
+                code,
+                cell.execution_count,
+                request.bool_field("silent", false),
+            ),
         }
     }
 
@@ -87,16 +101,33 @@ impl Runner {
             Ok(outputs) => match panics.first() {
                 Some(panic) => failed(diagnostics::panic(panic)),
                 None => {
-                    let phases = outputs.phases.iter().map(|p| (p.name.clone(), p.duration.as_secs_f64())).collect();
-                    CellOutcome { phases, ..self.send_result(outputs.content_by_mime_type, count, silent) }
+                    let phases = outputs
+                        .phases
+                        .iter()
+                        .map(|p| (p.name.clone(), p.duration.as_secs_f64()))
+                        .collect();
+                    CellOutcome {
+                        phases,
+                        ..self.send_result(outputs.content_by_mime_type, count, silent)
+                    }
                 }
             },
-            Err(evcxr::Error::CompilationErrors(errors)) => failed(diagnostics::compile_errors(&errors, &source, count)),
-            Err(evcxr::Error::SubprocessTerminated(status)) => failed(if self.shared.interrupted.swap(false, Ordering::SeqCst) {
-                CellError::new("Interrupted", format!("the cell was stopped by killing its process. {AFTER_RESTART}"))
-            } else {
-                CellError::new("CellProcessDied", format!("the process running cells stopped ({status}). {AFTER_RESTART}"))
-            }),
+            Err(evcxr::Error::CompilationErrors(errors)) => {
+                failed(diagnostics::compile_errors(&errors, &source, count))
+            }
+            Err(evcxr::Error::SubprocessTerminated(status)) => {
+                failed(if self.shared.interrupted.swap(false, Ordering::SeqCst) {
+                    CellError::new(
+                        "Interrupted",
+                        format!("the cell was stopped by killing its process. {AFTER_RESTART}"),
+                    )
+                } else {
+                    CellError::new(
+                        "CellProcessDied",
+                        format!("the process running cells stopped ({status}). {AFTER_RESTART}"),
+                    )
+                })
+            }
             Err(evcxr::Error::TypeRedefinedVariablesLost(names)) => {
                 self.sink.send(
                     "stream",
@@ -108,7 +139,12 @@ impl Runner {
         }
     }
 
-    fn send_result(&self, content: std::collections::HashMap<String, String>, count: u32, silent: bool) -> CellOutcome {
+    fn send_result(
+        &self,
+        content: std::collections::HashMap<String, String>,
+        count: u32,
+        silent: bool,
+    ) -> CellOutcome {
         if content.is_empty() {
             return CellOutcome::default();
         }
@@ -123,11 +159,20 @@ impl Runner {
                 (mime, value)
             })
             .collect();
-        let result_text = data.get("text/plain").and_then(Value::as_str).map(str::to_string);
+        let result_text = data
+            .get("text/plain")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         if !silent {
-            self.sink.send("execute_result", json!({ "execution_count": count, "data": data, "metadata": {} }));
+            self.sink.send(
+                "execute_result",
+                json!({ "execution_count": count, "data": data, "metadata": {} }),
+            );
         }
-        CellOutcome { result_text, ..CellOutcome::default() }
+        CellOutcome {
+            result_text,
+            ..CellOutcome::default()
+        }
     }
 
     /// `complete_reply` content; the cursor counts characters, evcxr counts bytes.
@@ -150,7 +195,9 @@ impl Runner {
                     "metadata": { "_jupyter_types_experimental": types },
                 })
             }
-            Err(_) => json!({ "status": "ok", "matches": [], "cursor_start": cursor, "cursor_end": cursor, "metadata": {} }),
+            Err(_) => {
+                json!({ "status": "ok", "matches": [], "cursor_start": cursor, "cursor_end": cursor, "metadata": {} })
+            }
         }
     }
 
@@ -159,7 +206,11 @@ impl Runner {
         let end = name_end(code, byte_offset(code, cursor));
         let (plain, html) = self.hover(code, end).unwrap_or_default();
         let found = !plain.is_empty();
-        let data = if found { json!({ "text/plain": plain, "text/html": html }) } else { json!({}) };
+        let data = if found {
+            json!({ "text/plain": plain, "text/html": html })
+        } else {
+            json!({})
+        };
         json!({ "status": "ok", "found": found, "data": data, "metadata": {} })
     }
 
@@ -171,13 +222,19 @@ impl Runner {
 
     /// A client session went away: its session-scoped entries are released.
     pub fn release_session(&mut self, session: &str) {
-        let code = format!("cellar::__private::release_session({});", serde_json::to_string(session).unwrap_or_default());
+        let code = format!(
+            "cellar::__private::release_session({});",
+            serde_json::to_string(session).unwrap_or_default()
+        );
         self.run_in_background(&code, "releasing a session's caches");
     }
 
     /// Kernel shutdown: every cached entry is released, so `on_release` hooks run.
     pub fn release_all(&mut self) {
-        self.run_in_background("cellar::__private::release_all();", "releasing the caches at shutdown");
+        self.run_in_background(
+            "cellar::__private::release_all();",
+            "releasing the caches at shutdown",
+        );
     }
 
     /// Runs kernel code that belongs to no request: its output goes nowhere.
@@ -203,7 +260,10 @@ fn failed(error: CellError) -> CellOutcome {
 }
 
 fn byte_offset(text: &str, chars: usize) -> usize {
-    text.char_indices().nth(chars).map(|(i, _)| i).unwrap_or(text.len())
+    text.char_indices()
+        .nth(chars)
+        .map(|(i, _)| i)
+        .unwrap_or(text.len())
 }
 
 fn char_offset(text: &str, bytes: usize) -> usize {
@@ -213,7 +273,10 @@ fn char_offset(text: &str, bytes: usize) -> usize {
 /// The end of the identifier or path (`std::mem::swap`) the cursor is in.
 fn name_end(code: &str, at: usize) -> usize {
     let is_name = |c: char| c.is_alphanumeric() || c == '_';
-    code[at..].find(|c: char| !is_name(c)).map(|i| at + i).unwrap_or(code.len())
+    code[at..]
+        .find(|c: char| !is_name(c))
+        .map(|i| at + i)
+        .unwrap_or(code.len())
 }
 
 #[cfg(test)]

@@ -46,13 +46,18 @@ pub fn run(runner: &mut Runner, command: Command) -> CellOutcome {
                 .ok()
                 .and_then(|out| out.content_by_mime_type.get("text/plain").cloned())
                 .unwrap_or_default();
-            runner.sink.send("stream", json!({ "name": "stdout", "text": format!("{HELP}\nevcxr commands:\n{evcxr}\n") }));
+            runner.sink.send(
+                "stream",
+                json!({ "name": "stdout", "text": format!("{HELP}\nevcxr commands:\n{evcxr}\n") }),
+            );
             CellOutcome::default()
         }
         Command::Doc(name) if name.is_empty() => error("UsageError", "usage: :doc NAME"),
         Command::Doc(name) => match runner.hover(name, name.len()) {
             Some((plain, html)) => CellOutcome {
-                payload: vec![json!({ "source": "page", "data": { "text/plain": plain, "text/html": html }, "start": 0 })],
+                payload: vec![
+                    json!({ "source": "page", "data": { "text/plain": plain, "text/html": html }, "start": 0 }),
+                ],
                 ..CellOutcome::default()
             },
             None => error("NotFound", &format!("no documentation found for `{name}`")),
@@ -64,17 +69,25 @@ pub fn run(runner: &mut Runner, command: Command) -> CellOutcome {
                 "Session-scoped entries are released {grace} s after their client disconnects (set {} in the kernelspec env).\n",
                 crate::sessions::GRACE_ENV
             );
-            runner.sink.send("stream", json!({ "name": "stdout", "text": policy }));
+            runner
+                .sink
+                .send("stream", json!({ "name": "stdout", "text": policy }));
             outcome
         }
         Command::Cellar("clear") => {
             let outcome = runner.evaluate("cellar::__private::clear_everything();", 0, true);
             if outcome.error.is_none() {
-                runner.sink.send("stream", json!({ "name": "stdout", "text": "Every cache is empty.\n" }));
+                runner.sink.send(
+                    "stream",
+                    json!({ "name": "stdout", "text": "Every cache is empty.\n" }),
+                );
             }
             outcome
         }
-        Command::Cellar(other) => error("UsageError", &format!("unknown :cellar argument `{other}`; try :cellar or :cellar clear")),
+        Command::Cellar(other) => error(
+            "UsageError",
+            &format!("unknown :cellar argument `{other}`; try :cellar or :cellar clear"),
+        ),
     }
 }
 

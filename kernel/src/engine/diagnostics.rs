@@ -37,7 +37,10 @@ pub fn compile_errors(errors: &[CompilationError], source: &str, count: u32) -> 
     for error in errors {
         traceback.extend(render(error, &file, source));
     }
-    let first = errors.first().map(CompilationError::message).unwrap_or_default();
+    let first = errors
+        .first()
+        .map(CompilationError::message)
+        .unwrap_or_default();
     let ename = match errors.first().and_then(CompilationError::code) {
         Some(code) => format!("error[{code}]"),
         None => "CompileError".to_string(),
@@ -51,10 +54,17 @@ pub fn compile_errors(errors: &[CompilationError], source: &str, count: u32) -> 
 
 fn render(error: &CompilationError, file: &str, source: &str) -> Vec<String> {
     if error.is_from_user_code() {
-        if let Some(report) = error.build_report(file.to_string(), source.to_string(), Theme::Light) {
+        if let Some(report) = error.build_report(file.to_string(), source.to_string(), Theme::Light)
+        {
             let mut out = Vec::new();
-            if report.write(sources([(file.to_string(), source)]), &mut out).is_ok() {
-                return String::from_utf8_lossy(&out).lines().map(compact_ansi).collect();
+            if report
+                .write(sources([(file.to_string(), source)]), &mut out)
+                .is_ok()
+            {
+                return String::from_utf8_lossy(&out)
+                    .lines()
+                    .map(compact_ansi)
+                    .collect();
             }
         }
     }
@@ -118,7 +128,10 @@ mod tests {
 
     #[test]
     fn a_panic_shows_its_message() {
-        let error = panic(&PanicReport { message: "boom 5".into(), thread: "<unnamed>".into() });
+        let error = panic(&PanicReport {
+            message: "boom 5".into(),
+            thread: "<unnamed>".into(),
+        });
         assert_eq!(error.ename, "panic");
         assert_eq!(error.evalue, "boom 5");
         assert!(error.traceback.iter().any(|line| line == "boom 5"));
@@ -127,7 +140,10 @@ mod tests {
     #[test]
     fn repeated_colours_are_merged() {
         let line = "\x1b[38;5;249mc\x1b[0m\x1b[38;5;249me\x1b[0m \x1b[31mx\x1b[0m";
-        assert_eq!(compact_ansi(line), "\x1b[38;5;249mce\x1b[0m \x1b[31mx\x1b[0m");
+        assert_eq!(
+            compact_ansi(line),
+            "\x1b[38;5;249mce\x1b[0m \x1b[31mx\x1b[0m"
+        );
         assert_eq!(compact_ansi("plain"), "plain");
     }
 

@@ -114,7 +114,9 @@ fn skip_string(chars: &[char], start: usize) -> Option<usize> {
 
 /// `r"`, `r#"`, `br"`… where the `r` is not the end of an identifier.
 fn is_raw_string_start(chars: &[char], i: usize) -> bool {
-    let starts_token = i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_') || (chars[i - 1] == 'b' && (i == 1 || !chars[i - 2].is_alphanumeric()));
+    let starts_token = i == 0
+        || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_')
+        || (chars[i - 1] == 'b' && (i == 1 || !chars[i - 2].is_alphanumeric()));
     let mut j = i + 1;
     while chars.get(j) == Some(&'#') {
         j += 1;
@@ -127,7 +129,14 @@ fn skip_raw_string(chars: &[char], start: usize) -> Option<usize> {
     let hashes = chars[start..].iter().take_while(|&&c| c == '#').count();
     let mut i = start + hashes + 1;
     while i < chars.len() {
-        if chars[i] == '"' && chars[i + 1..].iter().take(hashes).filter(|&&c| c == '#').count() == hashes {
+        if chars[i] == '"'
+            && chars[i + 1..]
+                .iter()
+                .take(hashes)
+                .filter(|&&c| c == '#')
+                .count()
+                == hashes
+        {
             return Some(i + hashes);
         }
         i += 1;
@@ -173,10 +182,21 @@ mod tests {
 
     #[test]
     fn incomplete_cells() {
-        for code in ["fn f() {", "let v = vec![1,", "let s = \"open", "/* comment", "if x {\n  (1"] {
+        for code in [
+            "fn f() {",
+            "let v = vec![1,",
+            "let s = \"open",
+            "/* comment",
+            "if x {\n  (1",
+        ] {
             assert_eq!(check(code).status(), "incomplete", "{code}");
         }
-        assert_eq!(check("fn f() {\n if a {"), Completeness::Incomplete { indent: "        ".into() });
+        assert_eq!(
+            check("fn f() {\n if a {"),
+            Completeness::Incomplete {
+                indent: "        ".into()
+            }
+        );
     }
 
     #[test]

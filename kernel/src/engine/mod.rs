@@ -82,7 +82,12 @@ impl Engine {
             .name("cellar-engine".into())
             .spawn(move || run(state, queue))
             .expect("spawn the engine thread");
-        Engine { jobs, child, interrupted, running }
+        Engine {
+            jobs,
+            child,
+            interrupted,
+            running,
+        }
     }
 
     pub async fn execute(&self, cell: Cell) -> CellOutcome {
@@ -144,7 +149,12 @@ fn run(shared: cell::Shared, queue: crossbeam_channel::Receiver<Job>) {
             None
         }
     };
-    let failed = |what: &str| CellError::new("EngineFailed", format!("the Rust engine did not start ({what}); see the kernel log"));
+    let failed = |what: &str| {
+        CellError::new(
+            "EngineFailed",
+            format!("the Rust engine did not start ({what}); see the kernel log"),
+        )
+    };
     let mut warmed_up = false;
     loop {
         let job = match queue.recv_timeout(std::time::Duration::from_millis(300)) {
@@ -167,13 +177,24 @@ fn run(shared: cell::Shared, queue: crossbeam_channel::Receiver<Job>) {
                 warmed_up = false;
             }
             (Job::Execute(_, reply), None) => {
-                let _ = reply.send(CellOutcome { error: Some(failed("evcxr")), ..CellOutcome::default() });
+                let _ = reply.send(CellOutcome {
+                    error: Some(failed("evcxr")),
+                    ..CellOutcome::default()
+                });
             }
             (Job::Complete(code, cursor, reply), runner) => {
-                let _ = reply.send(runner.map(|r| r.complete(&code, cursor)).unwrap_or(Value::Null));
+                let _ = reply.send(
+                    runner
+                        .map(|r| r.complete(&code, cursor))
+                        .unwrap_or(Value::Null),
+                );
             }
             (Job::Inspect(code, cursor, reply), runner) => {
-                let _ = reply.send(runner.map(|r| r.inspect(&code, cursor)).unwrap_or(Value::Null));
+                let _ = reply.send(
+                    runner
+                        .map(|r| r.inspect(&code, cursor))
+                        .unwrap_or(Value::Null),
+                );
             }
             (Job::ReleaseSession(session), runner) => {
                 if let Some(runner) = runner {

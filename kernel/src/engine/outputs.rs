@@ -59,7 +59,10 @@ impl OutputSink {
             busy: [Mutex::new(()), Mutex::new(())],
             queues: [outputs.stdout.clone(), outputs.stderr.clone()],
         });
-        for (stream, queue) in [(Stream::Stdout, outputs.stdout), (Stream::Stderr, outputs.stderr)] {
+        for (stream, queue) in [
+            (Stream::Stdout, outputs.stdout),
+            (Stream::Stderr, outputs.stderr),
+        ] {
             let sink = sink.clone();
             std::thread::Builder::new()
                 .name(format!("cellar-{}", stream.name()))
@@ -156,7 +159,10 @@ impl OutputSink {
 
     fn send_text(&self, stream: Stream, text: &mut String) {
         if !text.is_empty() {
-            self.send("stream", json!({ "name": stream.name(), "text": std::mem::take(text) }));
+            self.send(
+                "stream",
+                json!({ "name": stream.name(), "text": std::mem::take(text) }),
+            );
         }
     }
 
@@ -164,7 +170,10 @@ impl OutputSink {
         match serde_json::from_str::<Value>(payload) {
             Ok(message) => {
                 let msg_type = message["msg_type"].as_str().unwrap_or_default();
-                if matches!(msg_type, "display_data" | "update_display_data" | "clear_output") {
+                if matches!(
+                    msg_type,
+                    "display_data" | "update_display_data" | "clear_output"
+                ) {
                     self.send(msg_type, message["content"].clone());
                 } else {
                     eprintln!("cellar: ignored an output of unknown type `{msg_type}`");

@@ -63,7 +63,11 @@ impl PanicScanner {
             return finished;
         }
         let Some(block) = self.block.as_mut() else {
-            let mut passed = if blank { vec![String::new()] } else { Vec::new() };
+            let mut passed = if blank {
+                vec![String::new()]
+            } else {
+                Vec::new()
+            };
             passed.push(line);
             return (passed, None);
         };
@@ -116,7 +120,11 @@ fn panic_header(line: &str) -> Option<String> {
 fn is_frame(line: &str) -> bool {
     let trimmed = line.trim_start();
     line.starts_with(' ')
-        && (trimmed.starts_with("at ") || trimmed.split(':').next().is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())))
+        && (trimmed.starts_with("at ")
+            || trimmed
+                .split(':')
+                .next()
+                .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())))
 }
 
 #[cfg(test)]
@@ -150,9 +158,18 @@ note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose bac
     #[test]
     fn a_panic_of_the_cell_becomes_one_report() {
         let mut scanner = PanicScanner::default();
-        let (passed, reports) = feed(&mut scanner, &format!("before\n\n{CELL_PANIC}\nafter\n\nend\n"));
+        let (passed, reports) = feed(
+            &mut scanner,
+            &format!("before\n\n{CELL_PANIC}\nafter\n\nend\n"),
+        );
         assert_eq!(passed, vec!["before", "after", "", "end"]);
-        assert_eq!(reports, vec![PanicReport { message: "boom 5".into(), thread: "<unnamed>".into() }]);
+        assert_eq!(
+            reports,
+            vec![PanicReport {
+                message: "boom 5".into(),
+                thread: "<unnamed>".into()
+            }]
+        );
     }
 
     #[test]

@@ -26,12 +26,17 @@ pub fn wait(child: &Mutex<Child>) {
             Err(_) => return,
         };
         let live = {
-            let mut child = child.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut child = child
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             matches!(child.try_wait(), Ok(None)).then(|| child.id().to_string())
         };
         let mut waiting = false;
         for marker in markers {
-            let owner = marker.file_name().and_then(|name| name.to_str()).map(str::to_string);
+            let owner = marker
+                .file_name()
+                .and_then(|name| name.to_str())
+                .map(str::to_string);
             if owner.is_some() && owner == live {
                 waiting = true;
             } else {
@@ -55,7 +60,12 @@ mod tests {
         let pending = store.path().join(PENDING_DIR);
         std::fs::create_dir_all(&pending).unwrap();
         std::env::set_var(STORE_DIR_ENV, store.path());
-        let child = Mutex::new(std::process::Command::new("sleep").arg("30").spawn().unwrap());
+        let child = Mutex::new(
+            std::process::Command::new("sleep")
+                .arg("30")
+                .spawn()
+                .unwrap(),
+        );
         let pid = child.lock().unwrap().id();
         std::fs::write(pending.join("1"), b"").unwrap();
         let marker = pending.join(pid.to_string());
@@ -69,8 +79,14 @@ mod tests {
         };
         let started = std::time::Instant::now();
         wait(&child);
-        assert!(started.elapsed() >= Duration::from_millis(200), "waited for the live marker");
-        assert!(!pending.join("1").exists(), "a dead process's marker is removed");
+        assert!(
+            started.elapsed() >= Duration::from_millis(200),
+            "waited for the live marker"
+        );
+        assert!(
+            !pending.join("1").exists(),
+            "a dead process's marker is removed"
+        );
         remover.join().unwrap();
         // A marker left by the live process once it is gone does not hold the reply.
         std::fs::write(&marker, b"").unwrap();

@@ -38,15 +38,32 @@ struct CachedFn {
 
 impl Notebook {
     /// Expansions of cached functions from earlier cells whose notebook types have changed.
-    fn stale_expansions(&mut self, defined_now: &BTreeSet<String>) -> Result<Vec<String>, syn::Error> {
+    fn stale_expansions(
+        &mut self,
+        defined_now: &BTreeSet<String>,
+    ) -> Result<Vec<String>, syn::Error> {
         let mut out = Vec::new();
-        let names: Vec<String> = self.cached.keys().filter(|name| !defined_now.contains(*name)).cloned().collect();
+        let names: Vec<String> = self
+            .cached
+            .keys()
+            .filter(|name| !defined_now.contains(*name))
+            .cloned()
+            .collect();
         for name in names {
             let salt = self.salt(&self.cached[&name].item.sig);
             if salt != self.cached[&name].salt {
                 let item = self.cached[&name].item.clone();
                 if let Some((kind, args, bare)) = split_cache_attr(&item)? {
-                    out.push(cellar_codegen::expand(kind, args, bare, salt.as_deref(), Layout::Notebook)?.to_string());
+                    out.push(
+                        cellar_codegen::expand(
+                            kind,
+                            args,
+                            bare,
+                            salt.as_deref(),
+                            Layout::Notebook,
+                        )?
+                        .to_string(),
+                    );
                 }
                 self.cached.get_mut(&name).expect("listed above").salt = salt;
             }
@@ -57,7 +74,9 @@ impl Notebook {
     /// The salt for a function's key: the definitions of notebook types its signature reaches.
     fn salt(&self, signature: &syn::Signature) -> Option<String> {
         let mut seen = BTreeMap::new();
-        let mut pending: Vec<String> = idents(|c| c.visit_signature(signature)).into_iter().collect();
+        let mut pending: Vec<String> = idents(|c| c.visit_signature(signature))
+            .into_iter()
+            .collect();
         while let Some(name) = pending.pop() {
             if seen.contains_key(&name) {
                 continue;
@@ -69,7 +88,11 @@ impl Notebook {
                 }
             }
         }
-        (!seen.is_empty()).then(|| seen.into_iter().map(|(name, def)| format!("{name}={def}\n")).collect())
+        (!seen.is_empty()).then(|| {
+            seen.into_iter()
+                .map(|(name, def)| format!("{name}={def}\n"))
+                .collect()
+        })
     }
 
     fn record(&mut self, item: &syn::Item) {
@@ -80,7 +103,8 @@ impl Notebook {
             syn::Item::Type(t) => &t.ident,
             _ => return,
         };
-        self.definitions.insert(name.to_string(), item.to_token_stream().to_string());
+        self.definitions
+            .insert(name.to_string(), item.to_token_stream().to_string());
     }
 }
 
@@ -106,12 +130,28 @@ pub fn rewrite(cell: &str, notebook: &mut Notebook) -> Result<String, syn::Error
     // Kernel and evcxr commands (`:dep …`) are not Rust: blank them out, keeping every offset.
     let masked: String = cell
         .split_inclusive('\n')
-        .map(|line| if line.trim_start().starts_with(':') { mask(line) } else { line.to_string() })
+        .map(|line| {
+            if line.trim_start().starts_with(':') {
+                mask(line)
+            } else {
+                line.to_string()
+            }
+        })
         .collect();
     let Ok(block) = syn::parse_str::<syn::Block>(&format!("{{\n{masked}\n}}")) else {
         return Ok(cell.to_string());
     };
-    let items: Vec<&syn::Item> = block.stmts.iter().filter_map(|s| if let syn::Stmt::Item(i) = s { Some(i) } else { None }).collect();
+    let items: Vec<&syn::Item> = block
+        .stmts
+        .iter()
+        .filter_map(|s| {
+            if let syn::Stmt::Item(i) = s {
+                Some(i)
+            } else {
+                None
+            }
+        })
+        .collect();
     for item in &items {
         notebook.record(item);
     }
@@ -121,8 +161,16 @@ pub fn rewrite(cell: &str, notebook: &mut Notebook) -> Result<String, syn::Error
     for item in &items {
         match item {
             syn::Item::Fn(function) => {
-                if let Some(edit) = expand_function(cell, &lines, function, Layout::Notebook, notebook)? {
-                    notebook.cached.insert(function.sig.ident.to_string(), CachedFn { item: function.clone(), salt: notebook.salt(&function.sig) });
+                if let Some(edit) =
+                    expand_function(cell, &lines, function, Layout::Notebook, notebook)?
+                {
+                    notebook.cached.insert(
+                        function.sig.ident.to_string(),
+                        CachedFn {
+                            item: function.clone(),
+                            salt: notebook.salt(&function.sig),
+                        },
+                    );
                     defined_now.insert(function.sig.ident.to_string());
                     edits.push(edit);
                 }
@@ -130,14 +178,26 @@ pub fn rewrite(cell: &str, notebook: &mut Notebook) -> Result<String, syn::Error
             // Cached methods: expanded in place, as the proc macro would (no controls beside
             // them, the user's visibility kept: a trait impl's methods can't have one).
             syn::Item::Impl(block) => {
-                for method in block.items.iter().filter_map(|i| if let syn::ImplItem::Fn(m) = i { Some(m) } else { None }) {
+                for method in block.items.iter().filter_map(|i| {
+                    if let syn::ImplItem::Fn(m) = i {
+                        Some(m)
+                    } else {
+                        None
+                    }
+                }) {
                     let function = syn::ItemFn {
                         attrs: method.attrs.clone(),
                         vis: method.vis.clone(),
                         sig: method.sig.clone(),
                         block: Box::new(method.block.clone()),
                     };
-                    edits.extend(expand_function(cell, &lines, &function, Layout::Crate, notebook)?);
+                    edits.extend(expand_function(
+                        cell,
+                        &lines,
+                        &function,
+                        Layout::Crate,
+                        notebook,
+                    )?);
                 }
             }
             _ => {}
@@ -157,14 +217,23 @@ pub fn rewrite(cell: &str, notebook: &mut Notebook) -> Result<String, syn::Error
 }
 
 fn mask(line: &str) -> String {
-    line.chars().map(|c| if c == '\n' { c } else { ' ' }).collect()
+    line.chars()
+        .map(|c| if c == '\n' { c } else { ' ' })
+        .collect()
 }
 
 type Edit = (std::ops::Range<usize>, String);
 
 /// The cache attribute of a function, its options, and the function without it.
-fn split_cache_attr(function: &syn::ItemFn) -> Result<Option<(CacheKind, TokenStream, syn::ItemFn)>, syn::Error> {
-    let Some((index, kind)) = function.attrs.iter().enumerate().find_map(|(i, attr)| cache_kind(attr).map(|k| (i, k))) else {
+fn split_cache_attr(
+    function: &syn::ItemFn,
+) -> Result<Option<(CacheKind, TokenStream, syn::ItemFn)>, syn::Error> {
+    let Some((index, kind)) = function
+        .attrs
+        .iter()
+        .enumerate()
+        .find_map(|(i, attr)| cache_kind(attr).map(|k| (i, k)))
+    else {
         return Ok(None);
     };
     let mut item = function.clone();
@@ -172,7 +241,12 @@ fn split_cache_attr(function: &syn::ItemFn) -> Result<Option<(CacheKind, TokenSt
     let args = match &attr.meta {
         syn::Meta::Path(_) => TokenStream::new(),
         syn::Meta::List(list) => list.tokens.clone(),
-        syn::Meta::NameValue(nv) => return Err(syn::Error::new_spanned(nv, "write the options in parentheses: #[cache_data(ttl = \"1h\")]")),
+        syn::Meta::NameValue(nv) => {
+            return Err(syn::Error::new_spanned(
+                nv,
+                "write the options in parentheses: #[cache_data(ttl = \"1h\")]",
+            ))
+        }
     };
     Ok(Some((kind, args, item)))
 }
@@ -192,7 +266,13 @@ fn expand_function(
     let expanded = cellar_codegen::expand(kind, args, item, salt.as_deref(), layout)?.to_string();
 
     // Put the user's body text back in place of its token rendering, keeping its lines.
-    let start = lines.offset(function.to_token_stream().into_iter().next().map(|t| t.span().start()));
+    let start = lines.offset(
+        function
+            .to_token_stream()
+            .into_iter()
+            .next()
+            .map(|t| t.span().start()),
+    );
     let body_start = lines.offset(Some(function.block.brace_token.span.open().start()));
     let body_end = lines.offset(Some(function.block.brace_token.span.close().end()));
     let (Some(start), Some(body_start), Some(body_end)) = (start, body_start, body_end) else {
@@ -217,7 +297,8 @@ fn expand_function(
 fn cache_kind(attr: &syn::Attribute) -> Option<CacheKind> {
     let path = attr.path();
     let last = path.segments.last()?.ident.to_string();
-    let prefix_ok = path.segments.len() == 1 || (path.segments.len() == 2 && path.segments[0].ident == "cellar");
+    let prefix_ok = path.segments.len() == 1
+        || (path.segments.len() == 2 && path.segments[0].ident == "cellar");
     if !prefix_ok {
         return None;
     }
@@ -238,7 +319,10 @@ impl LineIndex {
     fn new(text: &str) -> LineIndex {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { starts, text: text.to_string() }
+        LineIndex {
+            starts,
+            text: text.to_string(),
+        }
     }
 
     /// The wrapper adds one line (`{`) above the cell; columns count chars.
@@ -246,7 +330,11 @@ impl LineIndex {
         let position = position?;
         let line_start = *self.starts.get(position.line.checked_sub(2)?)?;
         let line = &self.text[line_start..];
-        let in_line = line.char_indices().nth(position.column).map(|(i, _)| i).unwrap_or(line.len());
+        let in_line = line
+            .char_indices()
+            .nth(position.column)
+            .map(|(i, _)| i)
+            .unwrap_or(line.len());
         Some(line_start + in_line)
     }
 }
@@ -283,7 +371,10 @@ mod tests {
         let mut notebook = Notebook::default();
         let cell = "struct Db;\nimpl Db {\n    #[cellar::cache_data]\n    fn rows(&self, n: u32) -> Vec<u32> {\n        vec![n]\n    }\n}\nlet r = Db.rows(2);";
         let out = rewrite(cell, &mut notebook).unwrap();
-        assert!(out.contains("fn rows (& self , n : u32) -> :: cellar :: Data < Vec < u32 > >"), "{out}");
+        assert!(
+            out.contains("fn rows (& self , n : u32) -> :: cellar :: Data < Vec < u32 > >"),
+            "{out}"
+        );
         assert!(!out.contains("#[cellar::cache_data]"), "{out}");
         assert_eq!(out.lines().count(), cell.lines().count(), "{out}");
         assert!(out.ends_with("}\nlet r = Db.rows(2);"), "{out}");
@@ -292,13 +383,20 @@ mod tests {
     #[test]
     fn notebook_types_salt_the_key() {
         let mut notebook = Notebook::default();
-        let cell = |field: &str| format!("struct Frame {{ a: {field} }}\n#[cache_data]\nfn f() -> Frame {{ Frame {{ a: 1 }} }}");
+        let cell = |field: &str| {
+            format!("struct Frame {{ a: {field} }}\n#[cache_data]\nfn f() -> Frame {{ Frame {{ a: 1 }} }}")
+        };
         let first = rewrite(&cell("i32"), &mut notebook).unwrap();
         let again = rewrite(&cell("i32"), &mut notebook).unwrap();
         let changed = rewrite(&cell("i64"), &mut notebook).unwrap();
         assert_eq!(first, again);
-        let after_definition = |out: &str| out.lines().skip(1).map(str::to_string).collect::<Vec<_>>();
-        assert_ne!(after_definition(&first), after_definition(&changed), "the function key must change");
+        let after_definition =
+            |out: &str| out.lines().skip(1).map(str::to_string).collect::<Vec<_>>();
+        assert_ne!(
+            after_definition(&first),
+            after_definition(&changed),
+            "the function key must change"
+        );
     }
 
     #[test]
@@ -308,9 +406,16 @@ mod tests {
         rewrite(define, &mut notebook).unwrap();
         assert_eq!(rewrite("1 + 1", &mut notebook).unwrap(), "1 + 1");
         let changed = rewrite("struct Frame { a: i64 }\nlet x = 1;", &mut notebook).unwrap();
-        assert!(changed.contains("fn f ()") && changed.contains("mod __cellar_f"), "{changed}");
+        assert!(
+            changed.contains("fn f ()") && changed.contains("mod __cellar_f"),
+            "{changed}"
+        );
         assert_eq!(changed.lines().count(), 2, "line numbers are kept");
         assert!(changed.ends_with("struct Frame { a: i64 }\nlet x = 1;"));
-        assert_eq!(rewrite("2 + 2", &mut notebook).unwrap(), "2 + 2", "sent once");
+        assert_eq!(
+            rewrite("2 + 2", &mut notebook).unwrap(),
+            "2 + 2",
+            "sent once"
+        );
     }
 }

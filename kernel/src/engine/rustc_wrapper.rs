@@ -19,7 +19,10 @@ const PATCHED: &str = "CELLAR_CORE_METADATA_ADDED";
 
 /// Hands the process to evcxr when it is a cell process or a rustc wrapper; returns otherwise.
 pub fn hand_over() {
-    if std::env::var_os(WRAP_RUSTC).is_some() && std::env::var_os(FORCE_DYLIB).is_some() && std::env::var_os(PATCHED).is_none() {
+    if std::env::var_os(WRAP_RUSTC).is_some()
+        && std::env::var_os(FORCE_DYLIB).is_some()
+        && std::env::var_os(PATCHED).is_none()
+    {
         if let Some(metadata) = std_metadata() {
             let status = std::env::current_exe().and_then(|exe| {
                 std::process::Command::new(exe)

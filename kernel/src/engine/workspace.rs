@@ -27,7 +27,8 @@ pub struct Workspace {
 impl Workspace {
     /// A fresh folder for one kernel, seeded from the install-time build when there is one.
     pub fn for_kernel() -> Result<Workspace> {
-        let dir = std::env::temp_dir().join(format!("cellar-kernel-{}", uuid::Uuid::new_v4().simple()));
+        let dir =
+            std::env::temp_dir().join(format!("cellar-kernel-{}", uuid::Uuid::new_v4().simple()));
         let seed = seed_dir();
         if seed.join("build").is_dir() {
             copy_tree(&seed.join("build"), &dir.join("build"))?;
@@ -59,7 +60,11 @@ impl Workspace {
         // records does not survive copying the seed, so name the folder outright.
         if let Some(libdir) = toolchain_libdir() {
             let mut paths = vec![libdir];
-            paths.extend(std::env::var_os("LD_LIBRARY_PATH").iter().flat_map(std::env::split_paths));
+            paths.extend(
+                std::env::var_os("LD_LIBRARY_PATH")
+                    .iter()
+                    .flat_map(std::env::split_paths),
+            );
             if let Ok(joined) = std::env::join_paths(paths) {
                 std::env::set_var("LD_LIBRARY_PATH", joined);
             }
@@ -86,7 +91,10 @@ impl Drop for Workspace {
 
 /// The folder of the toolchain's libstd shared library (`rustc --print target-libdir`).
 fn toolchain_libdir() -> Option<PathBuf> {
-    let out = std::process::Command::new("rustc").args(["--print", "target-libdir"]).output().ok()?;
+    let out = std::process::Command::new("rustc")
+        .args(["--print", "target-libdir"])
+        .output()
+        .ok()?;
     let dir = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
     dir.is_dir().then_some(dir)
 }
@@ -95,7 +103,12 @@ fn toolchain_libdir() -> Option<PathBuf> {
 pub fn seed_dir() -> PathBuf {
     std::env::var_os(SEED_DIR_ENV)
         .map(PathBuf::from)
-        .or_else(|| dirs::cache_dir().map(|dir| dir.join("cellar").join(concat!("seed-", env!("CARGO_PKG_VERSION")))))
+        .or_else(|| {
+            dirs::cache_dir().map(|dir| {
+                dir.join("cellar")
+                    .join(concat!("seed-", env!("CARGO_PKG_VERSION")))
+            })
+        })
         .unwrap_or_else(|| std::env::temp_dir().join("cellar-seed"))
 }
 
@@ -103,7 +116,11 @@ pub fn seed_dir() -> PathBuf {
 pub fn runtime_dir() -> PathBuf {
     let dir = std::env::var_os(RUNTIME_DIR_ENV)
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("runtime"));
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join("runtime")
+        });
     dir.canonicalize().unwrap_or(dir)
 }
 
@@ -131,7 +148,11 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
         .arg(to)
         .status()
         .context("running cp")?;
-    anyhow::ensure!(status.success(), "copying the seed build {} failed", from.display());
+    anyhow::ensure!(
+        status.success(),
+        "copying the seed build {} failed",
+        from.display()
+    );
     Ok(())
 }
 

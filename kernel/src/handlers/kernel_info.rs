@@ -56,6 +56,9 @@ mod tests {
         assert_eq!(info["language_info"]["name"], "rust");
         assert_eq!(info["language_info"]["file_extension"], ".rs");
         assert_eq!(info["protocol_version"], "5.3");
-        assert!(info["language_info"]["version"].as_str().unwrap().starts_with('1'));
+        assert!(info["language_info"]["version"]
+            .as_str()
+            .unwrap()
+            .starts_with('1'));
     }
 }

@@ -30,13 +30,19 @@ pub struct Kernel {
 
 impl Kernel {
     fn status(&self, parent: &Request, state: &str) {
-        self.iopub.send(parent.broadcast("status", json!({ "execution_state": state })));
+        self.iopub
+            .send(parent.broadcast("status", json!({ "execution_state": state })));
     }
 }
 
 /// Serves the channels until a client asks the kernel to shut down.
 pub async fn serve(channels: Channels, session_file: std::path::PathBuf) {
-    let Channels { iopub, shell, control, stdin } = channels;
+    let Channels {
+        iopub,
+        shell,
+        control,
+        stdin,
+    } = channels;
     let input = stdin::reader(stdin, tokio::runtime::Handle::current());
     let kernel = Arc::new(Kernel {
         engine: Engine::start(iopub.clone(), input, session_file),
@@ -45,7 +51,11 @@ pub async fn serve(channels: Channels, session_file: std::path::PathBuf) {
         execution_count: AtomicU32::new(0),
         sessions: Mutex::new(Sessions::default()),
     });
-    kernel.iopub.send(wire::message("status", json!({ "execution_state": "starting" }), None));
+    kernel.iopub.send(wire::message(
+        "status",
+        json!({ "execution_state": "starting" }),
+        None,
+    ));
     tokio::spawn(shell::serve(kernel.clone(), shell.0, shell.1));
     tokio::spawn(interrupt_on_sigint(kernel.clone()));
     control::serve(kernel, control.0, control.1).await;

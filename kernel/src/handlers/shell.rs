@@ -10,12 +10,20 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-pub async fn serve(kernel: Arc<Kernel>, replies: Replies, mut incoming: UnboundedReceiver<Incoming>) {
+pub async fn serve(
+    kernel: Arc<Kernel>,
+    replies: Replies,
+    mut incoming: UnboundedReceiver<Incoming>,
+) {
     while let Some(message) = incoming.recv().await {
         match message {
             Incoming::Request(request) => {
                 if let Some(peer) = request.identities.first() {
-                    kernel.sessions.lock().unwrap().seen(peer, request.session());
+                    kernel
+                        .sessions
+                        .lock()
+                        .unwrap()
+                        .seen(peer, request.session());
                 }
                 if handle(&kernel, &replies, &request).await {
                     abort_queued(&kernel, &replies, &mut incoming).await;
@@ -33,7 +41,12 @@ fn release_after_grace(kernel: &Arc<Kernel>, peer: &[u8]) {
         let kernel = kernel.clone();
         tokio::spawn(async move {
             tokio::time::sleep(crate::sessions::grace()).await;
-            if kernel.sessions.lock().unwrap().confirm_gone(&session, ticket) {
+            if kernel
+                .sessions
+                .lock()
+                .unwrap()
+                .confirm_gone(&session, ticket)
+            {
                 kernel.engine.release_session(session);
             }
         });
@@ -59,18 +72,24 @@ async fn answer(kernel: &Kernel, request: &Request, msg_type: &str) -> Option<Ju
         "kernel_info_request" => kernel_info::content(),
         "complete_request" => {
             let code = request.str_field("code").to_string();
-            let cursor = request.int_field("cursor_pos", code.chars().count() as i64).max(0) as usize;
+            let cursor = request
+                .int_field("cursor_pos", code.chars().count() as i64)
+                .max(0) as usize;
             kernel.engine.complete(code, cursor).await
         }
         "inspect_request" => {
             let code = request.str_field("code").to_string();
-            let cursor = request.int_field("cursor_pos", code.chars().count() as i64).max(0) as usize;
+            let cursor = request
+                .int_field("cursor_pos", code.chars().count() as i64)
+                .max(0) as usize;
             kernel.engine.inspect(code, cursor).await
         }
         "is_complete_request" => {
             let verdict = is_complete::check(request.str_field("code"));
             match verdict {
-                is_complete::Completeness::Incomplete { indent } => json!({ "status": "incomplete", "indent": indent }),
+                is_complete::Completeness::Incomplete { indent } => {
+                    json!({ "status": "incomplete", "indent": indent })
+                }
                 other => json!({ "status": other.status() }),
             }
         }
@@ -79,7 +98,9 @@ async fn answer(kernel: &Kernel, request: &Request, msg_type: &str) -> Option<Ju
         // No comm targets are registered: close what a frontend opens, as ipykernel does.
         "comm_open" => {
             let comm_id = request.content.get("comm_id").cloned().unwrap_or_default();
-            kernel.iopub.send(request.broadcast("comm_close", json!({ "comm_id": comm_id, "data": {} })));
+            kernel
+                .iopub
+                .send(request.broadcast("comm_close", json!({ "comm_id": comm_id, "data": {} })));
             return None;
         }
         "comm_msg" | "comm_close" => return None,
@@ -101,7 +122,10 @@ async fn execute(kernel: &Kernel, request: &Request) -> (Option<JupyterMessage>,
         kernel.execution_count.load(Ordering::SeqCst)
     };
     if !silent {
-        kernel.iopub.send(request.broadcast("execute_input", json!({ "code": code, "execution_count": count })));
+        kernel.iopub.send(request.broadcast(
+            "execute_input",
+            json!({ "code": code, "execution_count": count }),
+        ));
     }
     let outcome = kernel
         .engine
@@ -111,11 +135,17 @@ async fn execute(kernel: &Kernel, request: &Request) -> (Option<JupyterMessage>,
         })
         .await;
     if store_history {
-        kernel.history.lock().unwrap().record(count, &code, outcome.result_text.clone());
+        kernel
+            .history
+            .lock()
+            .unwrap()
+            .record(count, &code, outcome.result_text.clone());
     }
     let (content, stop) = match &outcome.error {
         Some(error) => {
-            kernel.iopub.send(request.broadcast("error", error.content()));
+            kernel
+                .iopub
+                .send(request.broadcast("error", error.content()));
             let mut content = error.content();
             content["status"] = json!("error");
             content["execution_count"] = json!(count);
@@ -125,7 +155,11 @@ async fn execute(kernel: &Kernel, request: &Request) -> (Option<JupyterMessage>,
             let mut content = json!({ "status": "ok", "execution_count": count, "payload": outcome.payload, "user_expressions": {} });
             if !outcome.phases.is_empty() {
                 // Where the time went (compile, run): a cellar extension, for benchmarks.
-                let phases: serde_json::Map<String, serde_json::Value> = outcome.phases.iter().map(|(name, secs)| (name.clone(), json!(secs))).collect();
+                let phases: serde_json::Map<String, serde_json::Value> = outcome
+                    .phases
+                    .iter()
+                    .map(|(name, secs)| (name.clone(), json!(secs)))
+                    .collect();
                 content["cellar_phases"] = phases.into();
             }
             (content, false)
@@ -136,13 +170,24 @@ async fn execute(kernel: &Kernel, request: &Request) -> (Option<JupyterMessage>,
 
 /// After a failed cell, the cells already queued behind it are aborted (as ipykernel does), so
 /// "Run All" stops at the first error. Other requests in the queue are answered normally.
-async fn abort_queued(kernel: &Kernel, replies: &Replies, incoming: &mut UnboundedReceiver<Incoming>) {
+async fn abort_queued(
+    kernel: &Kernel,
+    replies: &Replies,
+    incoming: &mut UnboundedReceiver<Incoming>,
+) {
     while let Ok(message) = incoming.try_recv() {
-        let Incoming::Request(request) = message else { continue };
+        let Incoming::Request(request) = message else {
+            continue;
+        };
         if request.msg_type() == "execute_request" {
             kernel.status(&request, "busy");
             let count = kernel.execution_count.load(Ordering::SeqCst);
-            replies.send(request.reply("execute_reply", json!({ "status": "aborted", "execution_count": count }))).await;
+            replies
+                .send(request.reply(
+                    "execute_reply",
+                    json!({ "status": "aborted", "execution_count": count }),
+                ))
+                .await;
             kernel.status(&request, "idle");
         } else {
             handle(kernel, replies, &request).await;

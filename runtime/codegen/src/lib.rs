@@ -58,7 +58,9 @@ pub fn expand(
 ) -> syn::Result<TokenStream> {
     let options = options::CacheOptions::parse(attr)?;
     let analysis = signature::analyze(kind, &item, &options)?;
-    Ok(emit::expand(kind, &options, &analysis, &item, type_salt, layout))
+    Ok(emit::expand(
+        kind, &options, &analysis, &item, type_salt, layout,
+    ))
 }
 
 /// `#[derive(CacheHash)]`: fields in order, enum variants by index; type parameters get a

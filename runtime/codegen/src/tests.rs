@@ -87,9 +87,15 @@ fn the_body_tokens_appear_verbatim_in_the_expansion() {
         }
     });
     let body = function.block.to_token_stream().to_string();
-    let expanded = expand(CacheKind::Data, quote!(ttl = 3), function, Some("salt"), Layout::Crate)
-        .unwrap()
-        .to_string();
+    let expanded = expand(
+        CacheKind::Data,
+        quote!(ttl = 3),
+        function,
+        Some("salt"),
+        Layout::Crate,
+    )
+    .unwrap()
+    .to_string();
     assert_eq!(expanded.matches(&body).count(), 1, "{expanded}");
 }
 
@@ -148,7 +154,16 @@ fn underscore_arguments_are_left_out_of_the_key() {
 #[test]
 fn the_function_key_follows_the_source() {
     let key = |function: TokenStream, salt: Option<&str>| {
-        key_of(&expand(CacheKind::Data, quote!(), item(function), salt, Layout::Crate).unwrap())
+        key_of(
+            &expand(
+                CacheKind::Data,
+                quote!(),
+                item(function),
+                salt,
+                Layout::Crate,
+            )
+            .unwrap(),
+        )
     };
     let same = key(load(), None);
     assert_eq!(same, key(load(), None), "same source, same key");
@@ -167,8 +182,16 @@ fn the_function_key_follows_the_source() {
         "the type salt is part of the key"
     );
     assert_ne!(key(load(), Some("a")), key(load(), Some("b")));
-    let options_only =
-        key_of(&expand(CacheKind::Data, quote!(ttl = 5), item(load()), None, Layout::Crate).unwrap());
+    let options_only = key_of(
+        &expand(
+            CacheKind::Data,
+            quote!(ttl = 5),
+            item(load()),
+            None,
+            Layout::Crate,
+        )
+        .unwrap(),
+    );
     assert_eq!(same, options_only, "options do not change the function key");
 }
 
@@ -383,8 +406,19 @@ fn derive_covers_structs_and_enums() {
 
 #[test]
 fn notebook_layout_puts_function_and_controls_in_one_module_glob_imported() {
-    let function = quote!(fn load(url: &str) -> Vec<u8> { url.as_bytes().to_vec() });
-    let expanded = expand(CacheKind::Data, quote!(), item(function), None, Layout::Notebook).unwrap();
+    let function = quote!(
+        fn load(url: &str) -> Vec<u8> {
+            url.as_bytes().to_vec()
+        }
+    );
+    let expanded = expand(
+        CacheKind::Data,
+        quote!(),
+        item(function),
+        None,
+        Layout::Notebook,
+    )
+    .unwrap();
     let file: syn::File = syn::parse2(expanded).unwrap();
     let names: Vec<String> = file
         .items
@@ -396,7 +430,9 @@ fn notebook_layout_puts_function_and_controls_in_one_module_glob_imported() {
         })
         .collect();
     assert_eq!(names, vec!["mod __cellar_load", "use __cellar_load :: *"]);
-    let syn::Item::Mod(module) = &file.items[0] else { unreachable!() };
+    let syn::Item::Mod(module) = &file.items[0] else {
+        unreachable!()
+    };
     let inner: Vec<String> = module
         .content
         .as_ref()

@@ -52,7 +52,13 @@ fn expand(kind: CacheKind, attr: TokenStream, item: TokenStream) -> TokenStream 
             return quote_error(error, item);
         }
     };
-    match cellar_codegen::expand(kind, attr.into(), function, None, cellar_codegen::Layout::Crate) {
+    match cellar_codegen::expand(
+        kind,
+        attr.into(),
+        function,
+        None,
+        cellar_codegen::Layout::Crate,
+    ) {
         Ok(expanded) => expanded.into(),
         // Keep the function as written beside the error, so its callers don't pile up errors.
         Err(error) => quote_error(error, item),

@@ -172,7 +172,13 @@ impl<T: Send + Sync + 'static> FnCache<T> {
     }
 
     /// Puts an entry in memory; false (and the value among the removed) when detached.
-    fn insert(&self, key: Digest, value: Arc<T>, record: Record, stored_at: Instant) -> (bool, Removed<T>) {
+    fn insert(
+        &self,
+        key: Digest,
+        value: Arc<T>,
+        record: Record,
+        stored_at: Instant,
+    ) -> (bool, Removed<T>) {
         let mut state = self.state();
         let mut removed = Vec::new();
         if state.detached {
@@ -200,7 +206,9 @@ impl<T: Send + Sync + 'static> FnCache<T> {
     pub fn discard(&self, key: &Digest, value: &Arc<T>) -> Removed<T> {
         let mut state = self.state();
         match state.entries.peek(key) {
-            Some(entry) if Arc::ptr_eq(&entry.value, value) => take(&mut state, key).into_iter().collect(),
+            Some(entry) if Arc::ptr_eq(&entry.value, value) => {
+                take(&mut state, key).into_iter().collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -281,7 +289,10 @@ impl<T: Send + Sync + 'static> FnCache<T> {
 }
 
 fn take<T>(state: &mut State<T>, key: &Digest) -> Option<(Option<Digest>, Arc<T>)> {
-    state.entries.pop(key).map(|entry| (Some(*key), entry.value))
+    state
+        .entries
+        .pop(key)
+        .map(|entry| (Some(*key), entry.value))
 }
 
 /// Pops the entries whose ttl ran out, oldest write first.

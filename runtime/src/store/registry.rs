@@ -159,7 +159,10 @@ pub(crate) fn remove_where(pick: impl Fn(&dyn ErasedCache) -> bool, keep_files: 
             .collect();
         keys.iter().filter_map(|key| registry.remove(key)).collect()
     };
-    removed.iter().map(|cache| cache.clear(true, keep_files)).sum()
+    removed
+        .iter()
+        .map(|cache| cache.clear(true, keep_files))
+        .sum()
 }
 
 /// The stats of every registered cache, by function name then session.

@@ -55,7 +55,9 @@ pub fn run(scenario: &str, notebook: bool) -> Output {
 
 /// Runs `scenario` in a child with notebook mode set to `notebook` and more variables set.
 pub fn run_with(scenario: &str, notebook: bool, env: &[(&str, &std::ffi::OsStr)]) -> Output {
-    let output = command(scenario, notebook, env).output().expect("run the test binary");
+    let output = command(scenario, notebook, env)
+        .output()
+        .expect("run the test binary");
     let out = Output {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),

@@ -111,12 +111,16 @@ pub(crate) fn stored_at(path: &Path) -> io::Result<SystemTime> {
 pub(crate) fn read<T>(path: &Path, codec: Codec<T>) -> io::Result<Stored<T>> {
     let mut file = File::open(path)?;
     let mut header = [0; HEADER];
-    file.read_exact(&mut header).map_err(|_| invalid("shorter than its header"))?;
+    file.read_exact(&mut header)
+        .map_err(|_| invalid("shorter than its header"))?;
     check_magic(&header)?;
     let len = u64::from_le_bytes(header[16..24].try_into().unwrap());
     let on_disk = file.metadata()?.len();
     if on_disk != HEADER as u64 + len {
-        return Err(invalid(format!("{on_disk} bytes where the header says {}", HEADER as u64 + len)));
+        return Err(invalid(format!(
+            "{on_disk} bytes where the header says {}",
+            HEADER as u64 + len
+        )));
     }
     let mut body = Vec::with_capacity(len as usize);
     file.read_to_end(&mut body)?;
@@ -127,11 +131,16 @@ pub(crate) fn read<T>(path: &Path, codec: Codec<T>) -> io::Result<Stored<T>> {
     }
     let (chunks, rest) = postcard::take_from_bytes::<Vec<FileChunk>>(&body)
         .map_err(|error| invalid(format!("its replay record does not decode: {error}")))?;
-    let value = (codec.decode)(rest).map_err(|error| invalid(format!("its value does not decode: {error}")))?;
+    let value = (codec.decode)(rest)
+        .map_err(|error| invalid(format!("its value does not decode: {error}")))?;
     let chunks: Vec<Chunk> = chunks
         .into_iter()
         .map(|chunk| Chunk {
-            stream: if chunk.fd == 2 { Stream::Stderr } else { Stream::Stdout },
+            stream: if chunk.fd == 2 {
+                Stream::Stderr
+            } else {
+                Stream::Stdout
+            },
             bytes: chunk.bytes.into_boxed_slice(),
         })
         .collect();
@@ -193,7 +202,11 @@ mod tests {
 
     fn codec() -> Codec<Vec<f64>> {
         Codec {
-            encode: |value, out| postcard::to_io(value, out).map(drop).map_err(|e| e.to_string()),
+            encode: |value, out| {
+                postcard::to_io(value, out)
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            },
             decode: |bytes| postcard::from_bytes(bytes).map_err(|e| e.to_string()),
         }
     }
@@ -201,11 +214,25 @@ mod tests {
     fn sample(dir: &Path) -> std::path::PathBuf {
         let path = dir.join("a.entry");
         let record: Record = Some(Arc::from(vec![
-            Chunk { stream: Stream::Stdout, bytes: b"out\n"[..].into() },
-            Chunk { stream: Stream::Stderr, bytes: b"err\n"[..].into() },
+            Chunk {
+                stream: Stream::Stdout,
+                bytes: b"out\n"[..].into(),
+            },
+            Chunk {
+                stream: Stream::Stderr,
+                bytes: b"err\n"[..].into(),
+            },
         ]));
         let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
-        write(&path, &vec![1.5, -2.0, f64::NAN], &record, at, codec(), false).unwrap();
+        write(
+            &path,
+            &vec![1.5, -2.0, f64::NAN],
+            &record,
+            at,
+            codec(),
+            false,
+        )
+        .unwrap();
         path
     }
 
@@ -225,7 +252,11 @@ mod tests {
         let record = stored.record.unwrap();
         assert_eq!(record[0].stream, Stream::Stdout);
         assert_eq!(&*record[1].bytes, b"err\n");
-        let millis = stored.stored_at.duration_since(UNIX_EPOCH).unwrap().as_millis();
+        let millis = stored
+            .stored_at
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
         assert_eq!(millis, 1_700_000_000_123);
         assert_eq!(stored_at(&path).unwrap(), stored.stored_at);
         std::fs::remove_dir_all(dir).unwrap();
@@ -238,14 +269,18 @@ mod tests {
         let whole = std::fs::read(&path).unwrap();
         for cut in [0, 10, HEADER, whole.len() - 1] {
             std::fs::write(&path, &whole[..cut]).unwrap();
-            let error = read(&path, codec()).err().expect("a truncated file is an error");
+            let error = read(&path, codec())
+                .err()
+                .expect("a truncated file is an error");
             assert_eq!(error.kind(), io::ErrorKind::InvalidData, "cut at {cut}");
         }
         for at in [3, 9, 20, 30, HEADER + 2, whole.len() - 1] {
             let mut flipped = whole.clone();
             flipped[at] ^= 0x40;
             std::fs::write(&path, &flipped).unwrap();
-            let error = read(&path, codec()).err().expect("a flipped byte is an error");
+            let error = read(&path, codec())
+                .err()
+                .expect("a flipped byte is an error");
             assert_eq!(error.kind(), io::ErrorKind::InvalidData, "flip at {at}");
         }
         std::fs::remove_dir_all(dir).unwrap();
@@ -253,7 +288,9 @@ mod tests {
 
     #[test]
     fn a_missing_file_is_not_found() {
-        let error = read(Path::new("/nonexistent/cellar.entry"), codec()).err().unwrap();
+        let error = read(Path::new("/nonexistent/cellar.entry"), codec())
+            .err()
+            .unwrap();
         assert_eq!(error.kind(), io::ErrorKind::NotFound);
     }
 }

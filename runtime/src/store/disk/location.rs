@@ -23,8 +23,12 @@ const DEFAULT_LIMIT: u64 = 4 << 30;
 /// The kernel's store folder, if this process runs a kernel's cells.
 pub(crate) fn store_dir() -> Option<PathBuf> {
     static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
-    DIR.get_or_init(|| std::env::var_os(STORE_DIR_ENV).filter(|dir| !dir.is_empty()).map(PathBuf::from))
-        .clone()
+    DIR.get_or_init(|| {
+        std::env::var_os(STORE_DIR_ENV)
+            .filter(|dir| !dir.is_empty())
+            .map(PathBuf::from)
+    })
+    .clone()
 }
 
 /// Where the kernel's copies of entries live (`<store>/entries`).
@@ -51,7 +55,9 @@ pub(crate) fn limit() -> u64 {
     static LIMIT: OnceLock<u64> = OnceLock::new();
     *LIMIT.get_or_init(|| match std::env::var(LIMIT_ENV) {
         Ok(text) => parse_limit(&text).unwrap_or_else(|| {
-            eprintln!("cellar: {LIMIT_ENV}={text:?} is not a size such as 500MB or 2GiB; using 4 GiB");
+            eprintln!(
+                "cellar: {LIMIT_ENV}={text:?} is not a size such as 500MB or 2GiB; using 4 GiB"
+            );
             DEFAULT_LIMIT
         }),
         Err(_) => DEFAULT_LIMIT,
@@ -59,7 +65,10 @@ pub(crate) fn limit() -> u64 {
 }
 
 fn parse_limit(text: &str) -> Option<u64> {
-    text.trim().parse::<bytesize::ByteSize>().ok().map(|size| size.as_u64())
+    text.trim()
+        .parse::<bytesize::ByteSize>()
+        .ok()
+        .map(|size| size.as_u64())
 }
 
 #[cfg(test)]

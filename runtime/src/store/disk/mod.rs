@@ -87,12 +87,18 @@ impl Shelf {
         name.update(key);
         name.update(&self.salt);
         let hex = name.finalize().to_hex();
-        self.dir.join(format!("{}.{}", &hex[..32], trim::ENTRY_EXTENSION))
+        self.dir
+            .join(format!("{}.{}", &hex[..32], trim::ENTRY_EXTENSION))
     }
 
     /// The entry for `key`, if a whole, unexpired one is on disk. An expired or damaged file is
     /// removed (a damaged one with a message saying so).
-    pub fn load<T>(&self, key: &Digest, ttl: Option<Duration>, codec: Codec<T>) -> Option<Loaded<T>> {
+    pub fn load<T>(
+        &self,
+        key: &Digest,
+        ttl: Option<Duration>,
+        codec: Codec<T>,
+    ) -> Option<Loaded<T>> {
         // What this process queued comes first: an entry evicted or cleared a moment ago must
         // not come back from a file whose deletion is still queued.
         writer::flush();
@@ -131,7 +137,13 @@ impl Shelf {
     }
 
     /// Writes an entry (in the background in a kernel): to a temporary file, then renamed.
-    pub fn save<T: Send + Sync + 'static>(&self, key: &Digest, value: Arc<T>, record: Record, codec: Codec<T>) {
+    pub fn save<T: Send + Sync + 'static>(
+        &self,
+        key: &Digest,
+        value: Arc<T>,
+        record: Record,
+        codec: Codec<T>,
+    ) {
         let path = self.path(key);
         let shelf = self.clone();
         let stored_at = SystemTime::now();
@@ -146,7 +158,14 @@ impl Shelf {
         });
     }
 
-    fn write<T>(&self, path: &Path, value: &T, record: &Record, at: SystemTime, codec: Codec<T>) -> std::io::Result<()> {
+    fn write<T>(
+        &self,
+        path: &Path,
+        value: &T,
+        record: &Record,
+        at: SystemTime,
+        codec: Codec<T>,
+    ) -> std::io::Result<()> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         std::fs::create_dir_all(&self.dir)?;
         let temp = path.with_extension(format!(
@@ -204,7 +223,12 @@ pub(crate) fn usage() -> Vec<(&'static str, PathBuf, usize, u64)> {
     let mut found = Vec::new();
     if let Some(root) = location::crash_root() {
         let (files, bytes) = trim::usage(&root);
-        found.push(("kernel store (survives a crash of the cell process)", root, files, bytes));
+        found.push((
+            "kernel store (survives a crash of the cell process)",
+            root,
+            files,
+            bytes,
+        ));
     }
     let root = location::persist_root();
     let (files, bytes) = trim::usage(&root);
@@ -213,9 +237,14 @@ pub(crate) fn usage() -> Vec<(&'static str, PathBuf, usize, u64)> {
 }
 
 fn roots() -> Vec<PathBuf> {
-    location::crash_root().into_iter().chain([location::persist_root()]).collect()
+    location::crash_root()
+        .into_iter()
+        .chain([location::persist_root()])
+        .collect()
 }
 
 fn age_of(stored_at: SystemTime) -> Duration {
-    SystemTime::now().duration_since(stored_at).unwrap_or_default()
+    SystemTime::now()
+        .duration_since(stored_at)
+        .unwrap_or_default()
 }

@@ -55,9 +55,14 @@ pub(crate) fn trim(root: &Path, limit: u64) -> usize {
 /// Removes every entry file under `root`, and the function folders left empty. Nothing else is
 /// touched: the cache folder may be one the user shares with other files.
 pub(crate) fn clear(root: &Path) {
-    let Ok(folders) = fs::read_dir(root) else { return };
+    let Ok(folders) = fs::read_dir(root) else {
+        return;
+    };
     for folder in folders.flatten().map(|f| f.path()).filter(|p| p.is_dir()) {
-        for file in files(&folder, ENTRY_EXTENSION).into_iter().chain(files(&folder, TEMP_EXTENSION)) {
+        for file in files(&folder, ENTRY_EXTENSION)
+            .into_iter()
+            .chain(files(&folder, TEMP_EXTENSION))
+        {
             let _ = fs::remove_file(file.path);
         }
         let _ = fs::remove_dir(folder);
@@ -73,7 +78,10 @@ fn entries(root: &Path) -> Vec<Found> {
     let mut found = Vec::new();
     for folder in folders.flatten().map(|f| f.path()).filter(|p| p.is_dir()) {
         for temp in files(&folder, TEMP_EXTENSION) {
-            if now.duration_since(temp.used).is_ok_and(|age| age > STALE_TEMP) {
+            if now
+                .duration_since(temp.used)
+                .is_ok_and(|age| age > STALE_TEMP)
+            {
                 let _ = fs::remove_file(temp.path);
             }
         }
@@ -114,7 +122,8 @@ mod tests {
             let path = folder.join(format!("{name}.entry"));
             fs::write(&path, [0u8; 100]).unwrap();
             let file = fs::File::options().write(true).open(&path).unwrap();
-            file.set_modified(old + Duration::from_secs(i as u64 * 10)).unwrap();
+            file.set_modified(old + Duration::from_secs(i as u64 * 10))
+                .unwrap();
         }
         let temp = folder.join("x.tmp");
         fs::write(&temp, b"half").unwrap();

@@ -24,7 +24,9 @@ struct Queue {
 
 static QUEUE: LazyLock<Option<Queue>> = LazyLock::new(|| {
     let store = super::location::store_dir()?;
-    let marker = store.join(crate::protocol::PENDING_DIR).join(std::process::id().to_string());
+    let marker = store
+        .join(crate::protocol::PENDING_DIR)
+        .join(std::process::id().to_string());
     let (sender, receiver) = mpsc::channel::<Job>();
     let spawned = std::thread::Builder::new()
         .name("cellar-disk".into())
@@ -43,7 +45,10 @@ static QUEUE: LazyLock<Option<Queue>> = LazyLock::new(|| {
 });
 
 fn lock(queue: &Queue) -> MutexGuard<'_, usize> {
-    queue.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    queue
+        .pending
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Runs `job` in the background in a kernel, now elsewhere.
@@ -73,7 +78,10 @@ pub(crate) fn flush() {
     let Some(queue) = QUEUE.as_ref() else { return };
     let mut pending = lock(queue);
     while *pending > 0 {
-        pending = queue.idle.wait(pending).unwrap_or_else(|poisoned| poisoned.into_inner());
+        pending = queue
+            .idle
+            .wait(pending)
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
     }
 }
 
