@@ -3,13 +3,15 @@
 //! - `into_owned()` after a hit (≈ one clone);
 //! - first-run overhead (hash the arguments + store) beside a clone;
 //! - a `cache_resource` hit with a small argument;
-//! - argument hashing throughput on a large `Vec<f64>` and a large `String`.
+//! - argument hashing throughput on a large `Vec<f64>` and a large `String`;
+//! - writing an entry to disk and reading it back (what a kernel's reply waits for after a
+//!   miss, and what a new kernel pays for a hit from disk), beside a clone.
 //!
 //! Sizes: `CELLAR_BENCH_ROWS` (default 10,000,000 rows; the SPEC also asks for 50,000,000) and
 //! `CELLAR_BENCH_HASH_MB` (default 256). A quick run:
 //! `CELLAR_BENCH_ROWS=100000 CELLAR_BENCH_HASH_MB=8 cargo bench -p cellar -- --quick`.
 
-use cellar::__private::{self, CacheKind, FnSpec, Options, Spinner};
+use cellar::__private::{self, CacheKind, FnSpec, Options, Persist, Spinner};
 use cellar::{cache_data, cache_resource, Data};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use serde::{Deserialize, Serialize};
@@ -147,11 +149,64 @@ fn hashing(c: &mut Criterion) {
     group.finish();
 }
 
+/// A `persist = "disk"` cache. Outside a kernel its write runs on the calling thread, so a miss
+/// here measures the background write a kernel waits for before the cell's reply.
+static PERSISTED: FnSpec<Table> = FnSpec {
+    name: "persisted",
+    kind: CacheKind::Data,
+    key: [0xd1; 32],
+    options_key: [0; 32],
+    options: Options {
+        spinner: Spinner::Off,
+        persist: Some(Persist::Disk),
+        ..Options::DEFAULT
+    },
+    validate: None,
+    on_release: None,
+};
+
+fn disk(c: &mut Criterion) {
+    let rows = rows();
+    let dir = std::env::temp_dir().join(format!("cellar-bench-disk-{}", std::process::id()));
+    std::env::set_var("CELLAR_CACHE_DIR", &dir);
+    let source = make_table(rows);
+    let key = first_run_key(0, rows);
+    let mut group = c.benchmark_group(format!("disk_4x{rows}"));
+    group.sample_size(10);
+    group.bench_function("write_entry", |b| {
+        b.iter_batched(
+            || {
+                __private::clear(&PERSISTED, key);
+                source.clone()
+            },
+            |value| -> Data<Table> { __private::cache_data(&PERSISTED, key, move || value) },
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("read_entry", |b| {
+        b.iter_batched(
+            || {
+                // As in a new kernel: the file is there, memory is empty.
+                __private::cache_data(&PERSISTED, key, || source.clone());
+                __private::release_all();
+            },
+            |()| -> Data<Table> {
+                __private::cache_data(&PERSISTED, key, || unreachable!("read back from disk"))
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+    __private::clear_all(&PERSISTED);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 criterion_group!(
     benches,
     hit_vs_clone,
     first_run_overhead,
     resource_hit,
-    hashing
+    hashing,
+    disk
 );
 criterion_main!(benches);
