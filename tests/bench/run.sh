@@ -34,7 +34,10 @@ fi
 
 echo "==> evcxr_jupyter 0.22 (scratch build)"
 if [ ! -x "$scratch/evcxr/bin/evcxr_jupyter" ]; then
-  cargo install --locked --quiet evcxr_jupyter --version 0.22.0 --root "$scratch/evcxr"
+  # Its own target dir: evcxr_jupyter's lockfile would otherwise replace artifacts the kernel's
+  # build shares, and the next kernel build would compile evcxr again.
+  CARGO_TARGET_DIR="$scratch/evcxr-target" \
+    cargo install --locked --quiet evcxr_jupyter --version 0.22.0 --root "$scratch/evcxr"
 fi
 mkdir -p "$scratch/jupyter/kernels/evcxr"
 cat > "$scratch/jupyter/kernels/evcxr/kernel.json" <<JSON
