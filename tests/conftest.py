@@ -18,9 +18,32 @@ _scratch = tempfile.mkdtemp(prefix="cellar-tests-")
 os.environ.setdefault("CELLAR_HISTORY_FILE", os.path.join(_scratch, "history.jsonl"))
 
 
-def run_cell(kc, code, timeout=CELL_TIMEOUT, **kwargs):
+def execute(kc, code, cell_id=None, deleted_cells=None, **kwargs):
+    """Sends an execute_request; with `cell_id`/`deleted_cells`, the metadata JupyterLab sends."""
+    if cell_id is None and deleted_cells is None:
+        return kc.execute(code, **kwargs)
+    content = {
+        "code": code,
+        "silent": False,
+        "store_history": True,
+        "user_expressions": {},
+        "allow_stdin": False,
+        "stop_on_error": True,
+        **kwargs,
+    }
+    metadata = {}
+    if cell_id is not None:
+        metadata["cellId"] = cell_id
+    if deleted_cells is not None:
+        metadata["deletedCells"] = list(deleted_cells)
+    msg = kc.session.msg("execute_request", content, metadata=metadata)
+    kc.shell_channel.send(msg)
+    return msg["header"]["msg_id"]
+
+
+def run_cell(kc, code, timeout=CELL_TIMEOUT, cell_id=None, deleted_cells=None, **kwargs):
     """Executes `code` and returns (reply content, [(msg_type, content), ...]) of its outputs."""
-    msg_id = kc.execute(code, **kwargs)
+    msg_id = execute(kc, code, cell_id=cell_id, deleted_cells=deleted_cells, **kwargs)
     reply = kc.get_shell_msg(timeout=timeout)
     while reply["parent_header"].get("msg_id") != msg_id:
         reply = kc.get_shell_msg(timeout=timeout)

@@ -36,6 +36,8 @@ pub struct Request {
     /// ZeroMQ routing identities: replies go back to this peer.
     pub identities: Vec<Bytes>,
     pub header: Header,
+    /// The metadata frame (JupyterLab sends `cellId` and `deletedCells` in it).
+    pub metadata: Value,
     pub content: Value,
 }
 
@@ -52,6 +54,7 @@ impl Request {
                 part: "header",
                 source,
             })?;
+        let metadata = json(2, "metadata").unwrap_or(Value::Null);
         let content = json(3, "content")?;
         if !content.is_object() {
             return Err(WireError::Json {
@@ -62,6 +65,7 @@ impl Request {
         Ok(Request {
             identities: raw.zmq_identities,
             header,
+            metadata,
             content,
         })
     }

@@ -1,9 +1,9 @@
 //! Running one cell (and answering completion and inspection) on the engine thread.
 
 use super::diagnostics::{self, CellError};
+use super::notebook::{CellSource, Notebook, SourceMap};
 use super::outputs::OutputSink;
 use super::pending_writes;
-use super::rewrite::{self, Notebook};
 use super::{commands, Cell, CellOutcome, InputReader};
 use crate::sockets::Iopub;
 use serde_json::{json, Map, Value};
@@ -25,7 +25,7 @@ pub struct Shared {
 pub struct Runner {
     pub(super) context: evcxr::CommandContext,
     pub(super) sink: Arc<OutputSink>,
-    notebook: Notebook,
+    pub(super) notebook: Notebook,
     shared: Shared,
 }
 
@@ -58,28 +58,54 @@ impl Runner {
     }
 
     pub fn execute(&mut self, cell: Cell) -> CellOutcome {
-        let request = &cell.request;
-        self.sink.begin(request);
-        if let Err(error) = std::fs::write(&self.shared.session_file, request.session()) {
+        self.sink.begin(&cell.parent);
+        if let Err(error) = std::fs::write(&self.shared.session_file, &cell.session) {
             eprintln!("cellar: could not record the client session: {error}");
         }
-        let code = request.str_field("code");
-        match commands::parse(code) {
+        match commands::parse(&cell.code) {
             Some(command) => commands::run(self, command),
             None => self.evaluate(
-                code,
+                CellSource {
+                    code: &cell.code,
+                    cell_id: cell.cell_id.as_deref(),
+                    deleted_cells: &cell.deleted_cells,
+                },
                 cell.execution_count,
-                request.bool_field("silent", false),
+                cell.silent,
             ),
         }
     }
 
-    /// Runs Rust code through evcxr and sends its result.
-    pub(super) fn evaluate(&mut self, code: &str, count: u32, silent: bool) -> CellOutcome {
-        let source = match rewrite::rewrite(code, &mut self.notebook) {
-            Ok(source) => source,
-            Err(error) => return failed(CellError::new("CacheAttributeError", error.to_string())),
+    /// Runs a notebook cell through evcxr and sends its result. What the cell defines is kept
+    /// in the notebook model only when evcxr accepted the cell.
+    fn evaluate(&mut self, cell: CellSource<'_>, count: u32, silent: bool) -> CellOutcome {
+        let prepared = match self.notebook.prepare(cell) {
+            Ok(prepared) => prepared,
+            Err(error) => return failed(CellError::new("CellRewriteError", error.to_string())),
         };
+        let (outcome, accepted) =
+            self.run_source(&prepared.source, &prepared.map, cell.code, count, silent);
+        if accepted == Accepted::Yes {
+            self.notebook = prepared.notebook;
+        }
+        outcome
+    }
+
+    /// Runs code of the kernel's own (no cell of the notebook), its result not shown.
+    pub(super) fn evaluate_internal(&mut self, code: &str) -> CellOutcome {
+        self.run_source(code, &SourceMap::default(), code, 0, true)
+            .0
+    }
+
+    /// Runs `source` (the cell the user wrote is `original`, `map` leads back to it).
+    fn run_source(
+        &mut self,
+        source: &str,
+        map: &SourceMap,
+        original: &str,
+        count: u32,
+        silent: bool,
+    ) -> (CellOutcome, Accepted) {
         self.shared.interrupted.store(false, Ordering::SeqCst);
         let input = self.shared.input.clone();
         let request = self.sink.current();
@@ -90,14 +116,18 @@ impl Runner {
             },
         };
         self.shared.running.store(true, Ordering::SeqCst);
-        let result = self.context.execute_with_callbacks(&source, &mut callbacks);
+        let result = self.context.execute_with_callbacks(source, &mut callbacks);
         // An interrupt may still stop a write that hangs: the cell is not over until it is done.
         if let Some(child) = self.shared.child.lock().unwrap().clone() {
             pending_writes::wait(&child);
         }
         self.shared.running.store(false, Ordering::SeqCst);
         let panics = self.sink.settle();
-        match result {
+        let accepted = match &result {
+            Ok(_) => Accepted::Yes,
+            Err(_) => Accepted::No,
+        };
+        let outcome = match result {
             Ok(outputs) => match panics.first() {
                 Some(panic) => failed(diagnostics::panic(panic)),
                 None => {
@@ -112,9 +142,15 @@ impl Runner {
                     }
                 }
             },
-            Err(evcxr::Error::CompilationErrors(errors)) => {
-                failed(diagnostics::compile_errors(&errors, &source, count))
-            }
+            Err(evcxr::Error::CompilationErrors(errors)) => failed(diagnostics::compile_errors(
+                &errors,
+                &diagnostics::CellText {
+                    sent: source,
+                    map,
+                    original,
+                },
+                count,
+            )),
             Err(evcxr::Error::SubprocessTerminated(status)) => {
                 failed(if self.shared.interrupted.swap(false, Ordering::SeqCst) {
                     CellError::new(
@@ -136,7 +172,8 @@ impl Runner {
                 CellOutcome::default()
             }
             Err(other) => failed(CellError::new("Error", other.to_string())),
-        }
+        };
+        (outcome, accepted)
     }
 
     fn send_result(
@@ -245,6 +282,14 @@ impl Runner {
         }
         self.sink.settle();
     }
+}
+
+/// Whether evcxr accepted a cell (compiled and ran it, a panic included): only then does it
+/// keep what the cell defined, and so does the kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Accepted {
+    Yes,
+    No,
 }
 
 /// What a user keeps and loses when the cell process is replaced.

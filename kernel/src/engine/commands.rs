@@ -63,19 +63,20 @@ pub fn run(runner: &mut Runner, command: Command) -> CellOutcome {
             None => error("NotFound", &format!("no documentation found for `{name}`")),
         },
         Command::Cellar("") => {
-            let outcome = runner.evaluate("cellar::__private::report(\"\");", 0, true);
+            let outcome = runner.evaluate_internal("cellar::__private::report(\"\");");
             let grace = crate::sessions::grace().as_secs_f64();
-            let policy = format!(
+            let mut policy = format!(
                 "Session-scoped entries are released {grace} s after their client disconnects (set {} in the kernelspec env).\n",
                 crate::sessions::GRACE_ENV
             );
+            policy.push_str(&key_coverage(&runner.notebook.key_coverage()));
             runner
                 .sink
                 .send("stream", json!({ "name": "stdout", "text": policy }));
             outcome
         }
         Command::Cellar("clear") => {
-            let outcome = runner.evaluate("cellar::__private::clear_everything();", 0, true);
+            let outcome = runner.evaluate_internal("cellar::__private::clear_everything();");
             if outcome.error.is_none() {
                 runner.sink.send(
                     "stream",
@@ -89,6 +90,25 @@ pub fn run(runner: &mut Runner, command: Command) -> CellOutcome {
             &format!("unknown :cellar argument `{other}`; try :cellar or :cellar clear"),
         ),
     }
+}
+
+/// Which notebook items each cached function's key covers: editing one of them is a miss.
+fn key_coverage(coverage: &[(String, Vec<String>)]) -> String {
+    if coverage.is_empty() {
+        return String::new();
+    }
+    let mut text = String::from(
+        "Notebook code each cached function's key covers (editing it makes the next call a miss):\n",
+    );
+    for (function, items) in coverage {
+        let items = if items.is_empty() {
+            "only its own source".to_string()
+        } else {
+            items.join(", ")
+        };
+        text.push_str(&format!("  {function}: {items}\n"));
+    }
+    text
 }
 
 fn error(ename: &str, evalue: &str) -> CellOutcome {
@@ -111,5 +131,16 @@ mod tests {
         assert_eq!(parse(":dep serde = \"1\""), None);
         assert_eq!(parse(":doc x\n1 + 1"), None);
         assert_eq!(parse("1 + 1"), None);
+    }
+
+    #[test]
+    fn key_coverage_names_each_function_and_its_items() {
+        assert_eq!(key_coverage(&[]), "");
+        let text = key_coverage(&[
+            ("calc".into(), vec!["LIMIT".into(), "helper".into()]),
+            ("load".into(), vec![]),
+        ]);
+        assert!(text.contains("  calc: LIMIT, helper\n"), "{text}");
+        assert!(text.contains("  load: only its own source\n"), "{text}");
     }
 }

@@ -10,10 +10,10 @@ mod cell;
 mod commands;
 pub mod diagnostics;
 pub mod is_complete;
+mod notebook;
 mod outputs;
 mod panics;
 mod pending_writes;
-mod rewrite;
 pub mod rustc_wrapper;
 pub mod workspace;
 
@@ -28,10 +28,20 @@ use tokio::sync::oneshot;
 /// Asks the client for a line of input (`input_request` on stdin) on behalf of a running cell.
 pub type InputReader = Arc<dyn Fn(&Request, &str, bool) -> String + Send + Sync>;
 
-/// A cell to run.
+/// A cell to run, as the shell handler parsed it from an `execute_request`.
 pub struct Cell {
-    pub request: Request,
+    pub code: String,
+    pub silent: bool,
     pub execution_count: u32,
+    /// JupyterLab's `metadata.cellId`: the items the cell defines belong to it.
+    pub cell_id: Option<String>,
+    /// JupyterLab's `metadata.deletedCells`: their items are removed.
+    pub deleted_cells: Vec<String>,
+    /// The client session (connection) that runs it: session-scoped entries belong to it.
+    pub session: String,
+    /// The request it answers. The engine reads nothing from it: outputs and input requests
+    /// are addressed to it.
+    pub parent: Request,
 }
 
 /// How a cell ended. Its outputs have already been sent on IOPub; its error has not.

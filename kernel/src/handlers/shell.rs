@@ -127,13 +127,7 @@ async fn execute(kernel: &Kernel, request: &Request) -> (Option<JupyterMessage>,
             json!({ "code": code, "execution_count": count }),
         ));
     }
-    let outcome = kernel
-        .engine
-        .execute(Cell {
-            request: request.clone(),
-            execution_count: count,
-        })
-        .await;
+    let outcome = kernel.engine.execute(cell(request, count, silent)).await;
     if store_history {
         kernel
             .history
@@ -166,6 +160,33 @@ async fn execute(kernel: &Kernel, request: &Request) -> (Option<JupyterMessage>,
         }
     };
     (Some(request.reply("execute_reply", content)), stop)
+}
+
+/// The typed cell of an `execute_request`: what the engine needs, with the protocol's defaults.
+fn cell(request: &Request, execution_count: u32, silent: bool) -> Cell {
+    let metadata = &request.metadata;
+    Cell {
+        code: request.str_field("code").to_string(),
+        silent,
+        execution_count,
+        cell_id: metadata
+            .get("cellId")
+            .and_then(serde_json::Value::as_str)
+            .filter(|id| !id.is_empty())
+            .map(str::to_string),
+        deleted_cells: metadata
+            .get("deletedCells")
+            .and_then(serde_json::Value::as_array)
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(serde_json::Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        session: request.session().to_string(),
+        parent: request.clone(),
+    }
 }
 
 /// After a failed cell, the cells already queued behind it are aborted (as ipykernel does), so
