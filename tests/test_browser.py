@@ -283,3 +283,59 @@ def test_completion_tooltip_interrupt_and_restart(lab, browser):
     shot(page, "restart")
     page.close()
     delete_sessions(base)
+
+
+def run_cell_in_page(page, cell):
+    cell.locator(".jp-InputArea").click()
+    page.keyboard.press("Control+Enter")
+    page.wait_for_timeout(300)
+    wait_until_idle(page)
+
+
+def replace_source(page, cell, text):
+    cell.locator(".cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(text)
+
+
+def test_an_edited_impl_cell_runs_again_and_can_be_moved(lab, browser):
+    base, folder = lab
+    (folder / "editing.ipynb").write_text(json.dumps({
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "source": "struct Q { x: i32 }", "outputs": [], "execution_count": None},
+            {"cell_type": "code", "metadata": {}, "source": "impl Q {\n    fn get(&self) -> i32 { self.x }\n}", "outputs": [], "execution_count": None},
+            {"cell_type": "code", "metadata": {}, "source": "Q { x: 5 }.get()", "outputs": [], "execution_count": None},
+        ],
+        "metadata": {"kernelspec": {"name": "cellar", "display_name": "Rust (cellar)", "language": "rust"}},
+        "nbformat": 4, "nbformat_minor": 5}))
+    page = open_notebook(browser, base, "editing.ipynb")
+    run_all(page)
+    check = cell_with(page, "Q { x: 5 }.get()")
+    assert outputs(check).first.inner_text().strip() == "5"
+
+    # Edit the method's body and run the impl cell twice: no duplicate definitions.
+    impl_cell = cell_with(page, "impl Q")
+    replace_source(page, impl_cell, "impl Q {\n    fn get(&self) -> i32 { self.x * 2 }\n}")
+    run_cell_in_page(page, impl_cell)
+    run_cell_in_page(page, impl_cell)
+    assert outputs(impl_cell).count() == 0, impl_cell.inner_text()
+    run_cell_in_page(page, check)
+    assert outputs(check).first.inner_text().strip() == "10"
+
+    # Cut the impl cell, paste it at the end, edit and run it there: JupyterLab reports the cut
+    # cell as deleted, so the moved impl does not conflict with its old copy.
+    impl_cell.locator(".jp-InputPrompt").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("x")
+    check.locator(".jp-InputPrompt").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("v")
+    moved = cell_with(page, "impl Q")
+    replace_source(page, moved, "impl Q {\n    fn get(&self) -> i32 { self.x * 3 }\n}")
+    run_cell_in_page(page, moved)
+    assert outputs(moved).count() == 0, moved.inner_text()
+    run_cell_in_page(page, check)
+    assert outputs(check).first.inner_text().strip() == "15"
+    shot(page, "editing")
+    page.close()
+    delete_sessions(base)

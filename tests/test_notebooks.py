@@ -125,6 +125,12 @@ def test_caching_a_changed_notebook_type_is_a_miss(caching):
     assert text(caching, "type-after") == "value 7, runs 2\n"
 
 
+def test_caching_a_helper_edit_is_a_miss_and_an_unrelated_edit_a_hit(caching):
+    assert text(caching, "helper-define") == "adjusted 20, runs 1\n"
+    assert text(caching, "helper-after") == "adjusted 30, runs 2\n"
+    assert text(caching, "helper-unrelated") == "adjusted 30, runs 2\n"
+
+
 def test_caching_policies(caching):
     assert text(caching, "ttl") == "runs of stamp: 2\n"
     assert text(caching, "lru") == "runs of square: 4\n"
