@@ -170,7 +170,11 @@ fn unpack_files(data: &Path, folder: &str, files: &[(&str, &[u8])]) -> Result<Pa
     }
     std::fs::write(partial.join(UNPACKED_MARKER), runtime_key())
         .with_context(|| format!("writing {}", partial.join(UNPACKED_MARKER).display()))?;
-    let _ = std::fs::remove_dir_all(&target);
+    if target.exists() && !target.join(UNPACKED_MARKER).is_file() {
+        // Left half-written by a process that died; a complete one (another kernel's, finished
+        // meanwhile) stays: kernels may be reading it.
+        let _ = std::fs::remove_dir_all(&target);
+    }
     if let Err(error) = std::fs::rename(&partial, &target) {
         let _ = std::fs::remove_dir_all(&partial);
         // Another process may have finished the same unpacking first.
