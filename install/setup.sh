@@ -2,7 +2,8 @@
 # Sets cellar up on a fresh machine, idempotently:
 #   1. builds the kernel binary (release),
 #   2. creates .venv with the pinned Jupyter packages (install/requirements.txt),
-#   3. installs the `cellar` kernelspec into .venv and builds the runtime cells link against.
+#   3. installs the `cellar` kernelspec into .venv and builds the runtime cells link against
+#      (install/kernelspec.sh: this checkout's own runtime/, with a seed of its own).
 # Build products live outside the clone (CARGO_TARGET_DIR, default ~/.cache/cellar/target) so a
 # later run, or another clone, reuses them.
 set -euo pipefail
@@ -10,8 +11,6 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cellar/target}"
-# The prebuilt runtime belongs to this checkout's runtime/ (one seed per clone).
-export CELLAR_SEED_DIR="${CELLAR_SEED_DIR:-$CARGO_TARGET_DIR/cellar-seed-$(printf '%s' "$root" | cksum | cut -d' ' -f1)}"
 
 need() { command -v "$1" >/dev/null 2>&1; }
 if ! need cargo; then
@@ -33,5 +32,5 @@ fi
 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 .venv/bin/pip install --quiet --disable-pip-version-check -r install/requirements.txt
 
 echo "==> kernelspec 'cellar' and the prebuilt runtime"
-VIRTUAL_ENV="$root/.venv" "$CARGO_TARGET_DIR/release/cellar-kernel" install --sys-prefix
+VIRTUAL_ENV="$root/.venv" bash install/kernelspec.sh --sys-prefix
 .venv/bin/jupyter kernelspec list

@@ -2,16 +2,27 @@
 //!
 //! Data flows one way: [`sockets`] (ZeroMQ channels) → [`wire`] (signed messages) →
 //! [`handlers`] (what each request means) → [`engine`] (evcxr runs the cell) → outputs back out
-//! on IOPub. [`install`] writes the kernelspec and builds the runtime once, ahead of the first
-//! cell; [`history`] keeps what the user ran; [`sessions`] knows which client runs each cell.
+//! on IOPub. [`install`] writes the kernelspec and builds the runtime once ([`seed`]), ahead of
+//! the first cell, from the runtime crates the binary carries ([`runtime_source`]); [`doctor`]
+//! says what is missing; [`history`] keeps what the user ran; [`sessions`] knows which client
+//! runs each cell.
 
+mod doctor;
 mod engine;
 mod handlers;
 mod history;
 mod install;
+mod runtime_source;
+mod seed;
 mod sessions;
 mod sockets;
+mod toolchain;
 mod wire;
+
+/// The manifest rewriting `build.rs` does, under test.
+#[cfg(test)]
+#[path = "../embed/manifest.rs"]
+mod embedded_manifest;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -37,8 +48,10 @@ struct Cli {
 enum Command {
     /// Install the `cellar` kernelspec ("Rust (cellar)") and build the runtime cells link.
     Install(install::InstallArgs),
-    /// Remove the `cellar` kernelspec.
+    /// Remove the `cellar` kernelspec, and the runtime and seed it used.
     Uninstall(install::Location),
+    /// Check what a kernel needs (rustc, libstd, the kernelspec, the runtime, its seed).
+    Doctor,
 }
 
 fn main() -> ExitCode {
@@ -48,6 +61,11 @@ fn main() -> ExitCode {
     let result = match (cli.command, cli.connection_file) {
         (Some(Command::Install(args)), _) => install::install(&args),
         (Some(Command::Uninstall(location)), _) => install::uninstall(&location),
+        (Some(Command::Doctor), _) => match doctor::doctor() {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::FAILURE,
+            Err(error) => Err(error),
+        },
         (None, Some(file)) => run(&file),
         (None, None) => Err(anyhow::anyhow!(
             "nothing to do: Jupyter starts the kernel with --connection-file FILE; to set it up, run `cellar-kernel install`"
@@ -67,7 +85,8 @@ fn run(connection_file: &std::path::Path) -> anyhow::Result<()> {
         .with_context(|| format!("reading the connection file {}", connection_file.display()))?;
     let info: jupyter_protocol::ConnectionInfo =
         serde_json::from_str(&text).context("parsing the connection file")?;
-    let workspace = engine::workspace::Workspace::for_kernel()?;
+    let runtime = runtime_source::RuntimePaths::resolve(runtime_source::Unpacking::IfMissing)?;
+    let workspace = engine::workspace::Workspace::for_kernel(&runtime)?;
     workspace.export_env();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

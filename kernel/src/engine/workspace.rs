@@ -11,42 +11,46 @@
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
+use crate::runtime_source::RuntimePaths;
 use cellar::protocol::{SESSION_FILE_ENV, STORE_DIR_ENV};
-
-/// Environment variable naming the seed build folder (overrides the default location).
-pub const SEED_DIR_ENV: &str = "CELLAR_SEED_DIR";
-/// Environment variable naming the `cellar` runtime crate cells depend on.
-pub const RUNTIME_DIR_ENV: &str = "CELLAR_RUNTIME_DIR";
 
 pub struct Workspace {
     pub dir: PathBuf,
-    /// Removed on drop: a kernel's own folder, not the seed.
-    temporary: bool,
+    lifetime: Lifetime,
+}
+
+/// How long a workspace folder lives.
+#[derive(PartialEq, Eq)]
+enum Lifetime {
+    /// A kernel's own folder: removed when the kernel ends.
+    Kernel,
+    /// The seed: kept for later kernels.
+    Kept,
 }
 
 impl Workspace {
     /// A fresh folder for one kernel, seeded from the install-time build when there is one.
-    pub fn for_kernel() -> Result<Workspace> {
+    pub fn for_kernel(runtime: &RuntimePaths) -> Result<Workspace> {
         let dir =
             std::env::temp_dir().join(format!("cellar-kernel-{}", uuid::Uuid::new_v4().simple()));
-        let seed = seed_dir();
-        if seed.join("build").is_dir() {
-            copy_tree(&seed.join("build"), &dir.join("build"))?;
+        if runtime.seed.join("build").is_dir() {
+            copy_tree(&runtime.seed.join("build"), &dir.join("build"))?;
         }
-        Workspace::at(dir, true)
+        Workspace::at(dir, &runtime.cellar, Lifetime::Kernel)
     }
 
     /// The seed folder itself, for `cellar-kernel install` to build the runtime into.
-    pub fn seed() -> Result<Workspace> {
-        Workspace::at(seed_dir(), false)
+    pub fn seed(runtime: &RuntimePaths) -> Result<Workspace> {
+        Workspace::at(runtime.seed.clone(), &runtime.cellar, Lifetime::Kept)
     }
 
-    fn at(dir: PathBuf, temporary: bool) -> Result<Workspace> {
+    fn at(dir: PathBuf, cellar: &Path, lifetime: Lifetime) -> Result<Workspace> {
         let build = dir.join("build");
-        std::fs::create_dir_all(&build).with_context(|| format!("creating {}", build.display()))?;
-        let config = evcxr_toml(&build, &runtime_dir());
+        std::fs::create_dir_all(&build)
+            .with_context(|| format!("creating the build folder {}", build.display()))?;
+        let config = evcxr_toml(&build, cellar);
         std::fs::write(dir.join("evcxr.toml"), config).context("writing evcxr.toml")?;
-        Ok(Workspace { dir, temporary })
+        Ok(Workspace { dir, lifetime })
     }
 
     /// Points evcxr (and, through the environment the cell process inherits, the runtime) here.
@@ -58,7 +62,7 @@ impl Workspace {
         // Dependencies are shared libraries linked against the toolchain's libstd.so; rustc
         // (loading proc macros) and the cell process must find it. The relative rpath rustc
         // records does not survive copying the seed, so name the folder outright.
-        if let Some(libdir) = toolchain_libdir() {
+        if let Some(libdir) = crate::toolchain::target_libdir() {
             let mut paths = vec![libdir];
             paths.extend(
                 std::env::var_os("LD_LIBRARY_PATH")
@@ -83,45 +87,10 @@ impl Workspace {
 
 impl Drop for Workspace {
     fn drop(&mut self) {
-        if self.temporary {
+        if self.lifetime == Lifetime::Kernel {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
-}
-
-/// The folder of the toolchain's libstd shared library (`rustc --print target-libdir`).
-fn toolchain_libdir() -> Option<PathBuf> {
-    let out = std::process::Command::new("rustc")
-        .args(["--print", "target-libdir"])
-        .output()
-        .ok()?;
-    let dir = PathBuf::from(String::from_utf8(out.stdout).ok()?.trim());
-    dir.is_dir().then_some(dir)
-}
-
-/// Where the install-time build lives: `$CELLAR_SEED_DIR`, else the user's cache folder.
-pub fn seed_dir() -> PathBuf {
-    std::env::var_os(SEED_DIR_ENV)
-        .map(PathBuf::from)
-        .or_else(|| {
-            dirs::cache_dir().map(|dir| {
-                dir.join("cellar")
-                    .join(concat!("seed-", env!("CARGO_PKG_VERSION")))
-            })
-        })
-        .unwrap_or_else(|| std::env::temp_dir().join("cellar-seed"))
-}
-
-/// The `cellar` crate cells link: `$CELLAR_RUNTIME_DIR`, else the one beside this kernel's source.
-pub fn runtime_dir() -> PathBuf {
-    let dir = std::env::var_os(RUNTIME_DIR_ENV)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("..")
-                .join("runtime")
-        });
-    dir.canonicalize().unwrap_or(dir)
 }
 
 fn evcxr_toml(build: &Path, runtime: &Path) -> String {
