@@ -13,4 +13,10 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cellar/target}"
 cargo build --release --locked -p cellar-kernel
 export CELLAR_RUNTIME_DIR="$root/runtime"
 export CELLAR_SEED_DIR="${CELLAR_SEED_DIR:-$CARGO_TARGET_DIR/cellar-seed-$(printf '%s' "$root" | cksum | cut -d' ' -f1)}"
-"$CARGO_TARGET_DIR/release/cellar-kernel" install "$@"
+# Every clone and branch that shares the target dir overwrites the binary there: the kernelspec
+# names a copy of this checkout's own (renamed into place, so a running kernel is not disturbed).
+bin="${VIRTUAL_ENV:-$root/.venv}/bin"
+mkdir -p "$bin"
+cp "$CARGO_TARGET_DIR/release/cellar-kernel" "$bin/.cellar-kernel.new"
+mv -f "$bin/.cellar-kernel.new" "$bin/cellar-kernel"
+"$bin/cellar-kernel" install "$@"

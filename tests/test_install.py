@@ -140,9 +140,13 @@ def test_two_clones_side_by_side_each_name_their_own_runtime(tmp_path):
     for source in clones:
         prefix = tmp_path / f"{source.name}-prefix"
         run(["bash", source / "install" / "kernelspec.sh", "--prefix", prefix, "--no-build"], env)
-        specs.append(kernel_json(prefix)["env"])
+        specs.append(kernel_json(prefix))
     for source, spec in zip(clones, specs):
-        assert spec["CELLAR_RUNTIME_DIR"] == str((source / "runtime").resolve()), spec
+        # Its own copy of the binary: a later build from another clone into the shared target
+        # dir does not change which kernel this kernelspec starts.
+        assert spec["argv"][0] == str((source / ".venv" / "bin" / "cellar-kernel").resolve()), spec
+        assert spec["env"]["CELLAR_RUNTIME_DIR"] == str((source / "runtime").resolve()), spec
+    specs = [spec["env"] for spec in specs]
     assert specs[0]["CELLAR_SEED_DIR"] != specs[1]["CELLAR_SEED_DIR"], specs
     # The doctor reads the kernelspec as the kernel would, and names that clone's runtime.
     for source in clones:
