@@ -208,3 +208,14 @@ def test_cellar_lists_what_each_key_covers(kernel):
     text = stream_text(ok(kc, ":cellar"))
     line = next(l for l in text.splitlines() if l.strip().startswith("cov_calc:"))
     assert "cov_helper" in line and "COV_LIMIT" in line, text
+
+
+def test_a_plain_function_can_become_cached_and_back(kernel):
+    _, kc = kernel
+    ok(kc, "fn pc(x: i32) -> i32 { x }")
+    assert result_text(ok(kc, "pc(1)")) == "1"
+    ok(kc, "#[cellar::cache_data]\nfn pc(x: i32) -> i32 { x + 1 }")
+    assert result_text(ok(kc, "*pc(1)")) == "2"
+    assert result_text(ok(kc, "pc::clear_all()")) == "1"
+    ok(kc, "fn pc(x: i32) -> i32 { x + 5 }")
+    assert result_text(ok(kc, "pc(1)")) == "6"

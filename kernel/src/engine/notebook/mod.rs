@@ -19,7 +19,7 @@ use cellar_codegen::Layout;
 use dependencies::{CodeIndex, Idents, Reached};
 use edits::Edit;
 pub use edits::SourceMap;
-use ownership::{anchor, anchor_name, tombstone, Owner};
+use ownership::{anchor, anchor_name, free_name, tombstone, Owner};
 use quote::ToTokens;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -142,7 +142,9 @@ impl Notebook {
                         None => name.clone(),
                     };
                     if let Some(old) = next.items.get(name) {
-                        if old.evcxr_name != evcxr_name {
+                        if old.evcxr_name == *name && evcxr_name != *name {
+                            removals.push(free_name(name));
+                        } else if old.evcxr_name != evcxr_name {
                             removals.push(tombstone(&old.evcxr_name));
                         }
                     }

@@ -30,6 +30,13 @@ pub fn tombstone(name: &str) -> String {
     format!("#[allow(dead_code, non_snake_case, non_camel_case_types)] mod {name} {{}}")
 }
 
+/// The text that frees `name` when its item moves under another name in evcxr (a function
+/// that became cached lives in `mod __cellar_NAME`, and the old `fn NAME` would shadow it): a
+/// macro of that name, which takes no namespace that code calling the function uses.
+pub fn free_name(name: &str) -> String {
+    format!("#[allow(unused_macros)] macro_rules! {name} {{ () => {{}} }}")
+}
+
 /// Who defined an item: a cell with an id, or a client that sends none.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Owner {
@@ -60,6 +67,10 @@ mod tests {
         assert!(matches!(anchor, syn::Item::Const(c) if c.ident == "__CELLAR_ITEM_3"));
         let tomb: syn::Item = syn::parse_str(&tombstone("helper")).unwrap();
         assert!(matches!(tomb, syn::Item::Mod(m) if m.ident == "helper"));
+        let freed: syn::Item = syn::parse_str(&free_name("load")).unwrap();
+        assert!(
+            matches!(freed, syn::Item::Macro(m) if m.ident.as_ref().is_some_and(|i| i == "load"))
+        );
     }
 
     #[test]

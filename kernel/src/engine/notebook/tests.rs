@@ -295,3 +295,21 @@ fn coverage_lists_what_each_cached_function_reaches() {
         )]
     );
 }
+
+#[test]
+fn a_function_that_becomes_cached_frees_its_old_name() {
+    let mut kernel = Kernel::new();
+    kernel.run("fn calc(x: u64) -> u64 { x }");
+    let cached = kernel.run(&cached_calc("x + 1"));
+    assert!(
+        cached.starts_with("#[allow(unused_macros)] macro_rules! calc"),
+        "{cached}"
+    );
+    let plain = kernel.run("fn calc(x: u64) -> u64 { x }");
+    assert!(
+        plain.starts_with(
+            "#[allow(dead_code, non_snake_case, non_camel_case_types)] mod __cellar_calc {}"
+        ),
+        "{plain}"
+    );
+}
