@@ -1,6 +1,6 @@
 //! Running one cell (and answering completion and inspection) on the engine thread.
 
-use super::diagnostics::{self, CellError};
+use super::diagnostics::{self, CellError, CellText};
 use super::notebook::{CellSource, Notebook, SourceMap};
 use super::outputs::OutputSink;
 use super::pending_writes;
@@ -83,8 +83,12 @@ impl Runner {
             Ok(prepared) => prepared,
             Err(error) => return failed(CellError::new("CellRewriteError", error.to_string())),
         };
-        let (outcome, accepted) =
-            self.run_source(&prepared.source, &prepared.map, cell.code, count, silent);
+        let text = CellText {
+            sent: &prepared.source,
+            map: &prepared.map,
+            original: cell.code,
+        };
+        let (outcome, accepted) = self.run_source(&text, count, silent);
         if accepted == Accepted::Yes {
             self.notebook = prepared.notebook;
         }
@@ -93,16 +97,18 @@ impl Runner {
 
     /// Runs code of the kernel's own (no cell of the notebook), its result not shown.
     pub(super) fn evaluate_internal(&mut self, code: &str) -> CellOutcome {
-        self.run_source(code, &SourceMap::default(), code, 0, true)
-            .0
+        let text = CellText {
+            sent: code,
+            map: &SourceMap::default(),
+            original: code,
+        };
+        self.run_source(&text, 0, true).0
     }
 
-    /// Runs `source` (the cell the user wrote is `original`, `map` leads back to it).
+    /// Runs the source a cell became (`text.sent`) and sends its result.
     fn run_source(
         &mut self,
-        source: &str,
-        map: &SourceMap,
-        original: &str,
+        text: &CellText<'_>,
         count: u32,
         silent: bool,
     ) -> (CellOutcome, Accepted) {
@@ -116,7 +122,9 @@ impl Runner {
             },
         };
         self.shared.running.store(true, Ordering::SeqCst);
-        let result = self.context.execute_with_callbacks(source, &mut callbacks);
+        let result = self
+            .context
+            .execute_with_callbacks(text.sent, &mut callbacks);
         // An interrupt may still stop a write that hangs: the cell is not over until it is done.
         if let Some(child) = self.shared.child.lock().unwrap().clone() {
             pending_writes::wait(&child);
@@ -142,15 +150,9 @@ impl Runner {
                     }
                 }
             },
-            Err(evcxr::Error::CompilationErrors(errors)) => failed(diagnostics::compile_errors(
-                &errors,
-                &diagnostics::CellText {
-                    sent: source,
-                    map,
-                    original,
-                },
-                count,
-            )),
+            Err(evcxr::Error::CompilationErrors(errors)) => {
+                failed(diagnostics::compile_errors(&errors, text, count))
+            }
             Err(evcxr::Error::SubprocessTerminated(status)) => {
                 failed(if self.shared.interrupted.swap(false, Ordering::SeqCst) {
                     CellError::new(

@@ -5,7 +5,7 @@
 //! the positions rustc reports in the source the kernel sent are mapped back through the
 //! cell's [`SourceMap`]. The headline is the first error-level diagnostic, never a warning.
 
-use super::notebook::SourceMap;
+use super::notebook::{LineIndex, SourceMap};
 use super::panics::PanicReport;
 use ariadne::{sources, Color, ColorGenerator, Label, Report, ReportKind};
 use evcxr::CompilationError;
@@ -32,20 +32,9 @@ impl CellText<'_> {
     }
 }
 
-/// The byte offset of a 1-based (line, character column) in `text`.
+/// The byte offset of a 1-based (line, character column) in `text`, as rustc reports them.
 fn byte_at(text: &str, (line, column): (usize, usize)) -> Option<usize> {
-    let line_start = if line <= 1 {
-        0
-    } else {
-        text.match_indices('\n').nth(line - 2)?.0 + 1
-    };
-    let line_text = &text[line_start..];
-    let in_line = line_text
-        .char_indices()
-        .nth(column.saturating_sub(1))
-        .map(|(i, _)| i)
-        .unwrap_or(line_text.find('\n').unwrap_or(line_text.len()));
-    Some(line_start + in_line)
+    LineIndex::new(text).at(line.checked_sub(1)?, column.saturating_sub(1))
 }
 
 fn floor_char_boundary(text: &str, mut at: usize) -> usize {

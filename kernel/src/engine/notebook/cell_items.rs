@@ -8,7 +8,7 @@
 //! re-run impl cell fails, and what the kernel's anchors (see `ownership`) fix.
 
 use super::dependencies::Idents;
-use proc_macro2::LineColumn;
+use super::edits::LineIndex;
 use quote::ToTokens;
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -139,7 +139,7 @@ impl CellItems {
                 _ => None,
             })
             .filter_map(|item| {
-                let range = lines.range_of(&item)?;
+                let range = lines.range_of_tokens(item.to_token_stream())?;
                 let kind = kind_of(&item)?;
                 let idents = Idents::of(item.to_token_stream());
                 Some(CellItem {
@@ -276,44 +276,6 @@ fn use_names(tree: &syn::UseTree) -> Vec<String> {
         syn::UseTree::Rename(r) => vec![r.rename.to_string()],
         syn::UseTree::Glob(_) => vec![],
         syn::UseTree::Group(g) => g.items.iter().flat_map(use_names).collect(),
-    }
-}
-
-/// Line/column (as proc-macro2 reports them for the wrapped cell) → byte offset in the cell.
-pub struct LineIndex<'a> {
-    starts: Vec<usize>,
-    text: &'a str,
-}
-
-impl<'a> LineIndex<'a> {
-    pub fn new(text: &'a str) -> LineIndex<'a> {
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { starts, text }
-    }
-
-    /// The wrapper adds one line (`{`) above the cell; columns count chars.
-    pub fn offset(&self, position: LineColumn) -> Option<usize> {
-        let line_start = *self.starts.get(position.line.checked_sub(2)?)?;
-        let line = &self.text[line_start..];
-        let in_line = line
-            .char_indices()
-            .nth(position.column)
-            .map(|(i, _)| i)
-            .unwrap_or(line.len());
-        Some(line_start + in_line)
-    }
-
-    /// The bytes an item's tokens cover, from its first attribute to its last token.
-    fn range_of(&self, item: &syn::Item) -> Option<Range<usize>> {
-        self.range_of_tokens(item.to_token_stream())
-    }
-
-    /// The bytes a run of tokens parsed from this cell covers.
-    pub fn range_of_tokens(&self, tokens: proc_macro2::TokenStream) -> Option<Range<usize>> {
-        let first = tokens.clone().into_iter().next()?.span().start();
-        let last = tokens.into_iter().last()?.span().end();
-        Some(self.offset(first)?..self.offset(last)?)
     }
 }
 

@@ -5,6 +5,7 @@
 //! that text; [`SourceMap`] takes their positions back to the text the user wrote, so errors are
 //! drawn against the user's own cell.
 
+use proc_macro2::{LineColumn, TokenStream};
 use std::ops::Range;
 
 /// One edit: the bytes `range` of the cell are replaced by `text` (an empty range inserts).
@@ -112,9 +113,59 @@ impl SourceMap {
     }
 }
 
+/// Line and character positions in a text → byte offsets.
+pub struct LineIndex<'a> {
+    starts: Vec<usize>,
+    text: &'a str,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(text: &'a str) -> LineIndex<'a> {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts, text }
+    }
+
+    /// The byte offset of character `column` of line `line` (both from 0); a column past the
+    /// end of the line is its end.
+    pub fn at(&self, line: usize, column: usize) -> Option<usize> {
+        let line_start = *self.starts.get(line)?;
+        let rest = &self.text[line_start..];
+        let line_text = &rest[..rest.find('\n').unwrap_or(rest.len())];
+        let in_line = line_text
+            .char_indices()
+            .nth(column)
+            .map_or(line_text.len(), |(i, _)| i);
+        Some(line_start + in_line)
+    }
+
+    /// Where proc-macro2 puts a token of a cell parsed as a block: lines count from 1 and the
+    /// wrapper adds one line (`{`) above the cell; columns count chars from 0.
+    pub fn offset(&self, position: LineColumn) -> Option<usize> {
+        self.at(position.line.checked_sub(2)?, position.column)
+    }
+
+    /// The bytes a run of tokens parsed from the cell covers, first token to last.
+    pub fn range_of_tokens(&self, tokens: TokenStream) -> Option<Range<usize>> {
+        let first = tokens.clone().into_iter().next()?.span().start();
+        let last = tokens.into_iter().last()?.span().end();
+        Some(self.offset(first)?..self.offset(last)?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn positions_are_found_by_line_and_character_column() {
+        let text = "ab\né x\n";
+        let lines = LineIndex::new(text);
+        assert_eq!(lines.at(0, 0), Some(0));
+        assert_eq!(lines.at(1, 2), Some(text.find('x').unwrap()));
+        assert_eq!(lines.at(1, 99), Some(text.len() - 1), "clamped to the line");
+        assert_eq!(lines.at(8, 0), None);
+    }
 
     #[test]
     fn edits_apply_in_order_and_positions_map_back() {

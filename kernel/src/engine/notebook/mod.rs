@@ -18,7 +18,7 @@ use cell_items::{BlockIdentity, CellItems, ItemKind};
 use cellar_codegen::Layout;
 use dependencies::{CodeIndex, Idents, Reached};
 use edits::Edit;
-pub use edits::SourceMap;
+pub use edits::{LineIndex, SourceMap};
 use ownership::{anchor, anchor_name, free_name, tombstone, Owner};
 use quote::ToTokens;
 use std::collections::{BTreeMap, BTreeSet};
@@ -165,14 +165,9 @@ impl Notebook {
                     }
                 }
                 ItemKind::Block(identity) => {
-                    let replaced: Vec<String> = next
-                        .blocks
-                        .iter()
-                        .filter(|(name, old)| {
-                            !anchors_now.contains(*name) && identity.replaces(&old.identity)
-                        })
-                        .map(|(name, _)| name.clone())
-                        .collect();
+                    let replaced = keys_where(&next.blocks, |name, old| {
+                        !anchors_now.contains(name) && identity.replaces(&old.identity)
+                    });
                     let name = match replaced.first() {
                         Some(name) => name.clone(),
                         None => next.new_anchor(),
@@ -221,14 +216,15 @@ impl Notebook {
         }
 
         // Cached functions and methods of this cell, keyed by what they reach now.
+        let lines = LineIndex::new(cell.code);
         for (item, anchor_name) in parsed.items.iter().zip(&cell_anchors) {
             match &item.item {
                 syn::Item::Fn(function) if expansion::is_cached(&function.attrs) => {
-                    let salt = next.salt_of(&Idents::of(function.to_token_stream()));
+                    let salt = next.salt_of(&item.idents);
                     edits.extend(expansion::expand_in_place(
                         cell.code,
                         item.range.clone(),
-                        body_start(cell.code, &function.block)?,
+                        body_start(&lines, &function.block)?,
                         function,
                         salt.as_deref(),
                         Layout::Notebook,
@@ -243,13 +239,13 @@ impl Notebook {
                     for method in cached_methods(block) {
                         let salt = next.method_salt(block, method);
                         let function = expansion::method_as_fn(method);
-                        let range = cell_items::LineIndex::new(cell.code)
+                        let range = lines
                             .range_of_tokens(method.to_token_stream())
                             .ok_or_else(|| not_located(&method.sig.ident))?;
                         edits.extend(expansion::expand_in_place(
                             cell.code,
                             range,
-                            body_start(cell.code, &method.block)?,
+                            body_start(&lines, &method.block)?,
                             &function,
                             salt.as_deref(),
                             Layout::Crate,
@@ -339,22 +335,16 @@ impl Notebook {
         keeps_anchors: &BTreeSet<String>,
         removals: &mut Vec<String>,
     ) {
-        let blocks: Vec<String> = self
-            .blocks
-            .iter()
-            .filter(|(name, block)| block.owner.is_cell(id) && !keeps_anchors.contains(*name))
-            .map(|(name, _)| name.clone())
-            .collect();
+        let blocks = keys_where(&self.blocks, |name, block| {
+            block.owner.is_cell(id) && !keeps_anchors.contains(name)
+        });
         for name in blocks {
             self.blocks.remove(&name);
             removals.push(anchor(&name));
         }
-        let items: Vec<String> = self
-            .items
-            .iter()
-            .filter(|(name, item)| item.owner.is_cell(id) && !keeps.contains(*name))
-            .map(|(name, _)| name.clone())
-            .collect();
+        let items = keys_where(&self.items, |name, item| {
+            item.owner.is_cell(id) && !keeps.contains(name)
+        });
         for name in items {
             if let Some(item) = self.items.remove(&name) {
                 removals.push(tombstone(&item.evcxr_name));
@@ -384,15 +374,13 @@ impl Notebook {
         anchors_now: &BTreeSet<String>,
     ) -> Result<Vec<String>, PrepareError> {
         let mut out = Vec::new();
-        let names: Vec<String> = self
-            .items
-            .iter()
-            .filter(|(name, item)| item.cached.is_some() && !defined.contains(*name))
-            .map(|(name, _)| name.clone())
-            .collect();
+        let names = keys_where(&self.items, |name, item| {
+            item.cached.is_some() && !defined.contains(name)
+        });
         for name in names {
-            let (function, old_salt) = self.items[&name].cached.clone().expect("filtered");
-            let salt = self.salt_of(&Idents::of(function.to_token_stream()));
+            let item = &self.items[&name];
+            let (function, old_salt) = item.cached.clone().expect("filtered");
+            let salt = self.salt_of(&item.piece.idents);
             if salt != old_salt {
                 let expanded = expansion::expand(&function, salt.as_deref(), Layout::Notebook)?
                     .expect("a cached function");
@@ -400,12 +388,9 @@ impl Notebook {
                 self.items.get_mut(&name).expect("listed").cached = Some((function, salt));
             }
         }
-        let anchors: Vec<String> = self
-            .blocks
-            .iter()
-            .filter(|(name, block)| block.cached.is_some() && !anchors_now.contains(*name))
-            .map(|(name, _)| name.clone())
-            .collect();
+        let anchors = keys_where(&self.blocks, |name, block| {
+            block.cached.is_some() && !anchors_now.contains(name)
+        });
         for name in anchors {
             let (block, old_salts) = self.blocks[&name].cached.clone().expect("filtered");
             let salts: Vec<Option<String>> = cached_methods(&block)
@@ -465,6 +450,14 @@ impl CodeIndex for Notebook {
     }
 }
 
+/// The keys of the entries that `keep` picks, in order: what a loop that changes the map visits.
+fn keys_where<V>(map: &BTreeMap<String, V>, keep: impl Fn(&str, &V) -> bool) -> Vec<String> {
+    map.iter()
+        .filter(|(name, value)| keep(name, value))
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
 fn has_cached_methods(block: &syn::ItemImpl) -> bool {
     cached_methods(block).next().is_some()
 }
@@ -504,8 +497,8 @@ fn declared_names(item: &syn::Item) -> BTreeSet<String> {
 }
 
 /// Where a function's body (its opening brace) stands in the cell.
-fn body_start(cell: &str, block: &syn::Block) -> Result<usize, PrepareError> {
-    cell_items::LineIndex::new(cell)
+fn body_start(lines: &LineIndex, block: &syn::Block) -> Result<usize, PrepareError> {
+    lines
         .offset(block.brace_token.span.open().start())
         .ok_or_else(|| {
             PrepareError::CacheAttribute(syn::Error::new(

@@ -263,22 +263,10 @@ fn cached_methods_are_expanded_in_place_and_resent_with_their_anchor() {
 
 #[test]
 fn the_source_map_leads_back_to_the_users_text() {
-    let mut kernel = Kernel::new();
     let cell = "struct Q;\nimpl Q { fn get(&self) -> i32 { \"no\" } }";
-    let prepared = kernel
-        .notebook
-        .prepare(CellSource {
-            code: cell,
-            cell_id: None,
-            deleted_cells: &[],
-        })
-        .unwrap();
-    let error_at = prepared.source.find("\"no\"").unwrap();
-    assert_eq!(
-        prepared.map.to_original(error_at),
-        cell.find("\"no\"").unwrap()
-    );
-    kernel.notebook = prepared.notebook;
+    let (source, map) = tests_support::anchored(cell);
+    let error_at = source.find("\"no\"").unwrap();
+    assert_eq!(map.to_original(error_at), cell.find("\"no\"").unwrap());
 }
 
 #[test]
