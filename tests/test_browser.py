@@ -143,6 +143,15 @@ def delete_sessions(base):
         urllib.request.urlopen(req)
 
 
+def write_notebook(path, sources):
+    """A notebook of code cells on the cellar kernelspec, not yet run."""
+    path.write_text(json.dumps({
+        "cells": [{"cell_type": "code", "metadata": {}, "source": source, "outputs": [], "execution_count": None}
+                  for source in sources],
+        "metadata": {"kernelspec": {"name": "cellar", "display_name": "Rust (cellar)", "language": "rust"}},
+        "nbformat": 4, "nbformat_minor": 5}))
+
+
 def test_tour_runs_and_renders_each_output(lab, browser):
     base, _ = lab
     page = open_notebook(browser, base, "tour.ipynb")
@@ -221,16 +230,13 @@ def test_caching_notebook_replays_outputs_and_hits_fast(lab, browser):
 
 def test_completion_tooltip_interrupt_and_restart(lab, browser):
     base, folder = lab
-    (folder / "scratch.ipynb").write_text(json.dumps({
-        "cells": [
-            {"cell_type": "code", "metadata": {}, "source": "let numbers = vec![1, 2, 3];", "outputs": [], "execution_count": None},
-            {"cell_type": "code", "metadata": {}, "source": "numbers.ite", "outputs": [], "execution_count": None},
-            {"cell_type": "code", "metadata": {}, "source": "String::from", "outputs": [], "execution_count": None},
-            {"cell_type": "code", "metadata": {}, "source": "loop { std::hint::spin_loop(); }", "outputs": [], "execution_count": None},
-            {"cell_type": "code", "metadata": {}, "source": "numbers.len()", "outputs": [], "execution_count": None},
-        ],
-        "metadata": {"kernelspec": {"name": "cellar", "display_name": "Rust (cellar)", "language": "rust"}},
-        "nbformat": 4, "nbformat_minor": 5}))
+    write_notebook(folder / "scratch.ipynb", [
+        "let numbers = vec![1, 2, 3];",
+        "numbers.ite",
+        "String::from",
+        "loop { std::hint::spin_loop(); }",
+        "numbers.len()",
+    ])
     page = open_notebook(browser, base, "scratch.ipynb")
     first = cell_with(page, "let numbers")
     first.locator(".jp-InputArea").click()
@@ -300,14 +306,11 @@ def replace_source(page, cell, text):
 
 def test_an_edited_impl_cell_runs_again_and_can_be_moved(lab, browser):
     base, folder = lab
-    (folder / "editing.ipynb").write_text(json.dumps({
-        "cells": [
-            {"cell_type": "code", "metadata": {}, "source": "struct Q { x: i32 }", "outputs": [], "execution_count": None},
-            {"cell_type": "code", "metadata": {}, "source": "impl Q {\n    fn get(&self) -> i32 { self.x }\n}", "outputs": [], "execution_count": None},
-            {"cell_type": "code", "metadata": {}, "source": "Q { x: 5 }.get()", "outputs": [], "execution_count": None},
-        ],
-        "metadata": {"kernelspec": {"name": "cellar", "display_name": "Rust (cellar)", "language": "rust"}},
-        "nbformat": 4, "nbformat_minor": 5}))
+    write_notebook(folder / "editing.ipynb", [
+        "struct Q { x: i32 }",
+        "impl Q {\n    fn get(&self) -> i32 { self.x }\n}",
+        "Q { x: 5 }.get()",
+    ])
     page = open_notebook(browser, base, "editing.ipynb")
     run_all(page)
     check = cell_with(page, "Q { x: 5 }.get()")
