@@ -9,7 +9,7 @@ pub use crate::store::spec::{CacheKind, FnSpec, Options, Persist, Scope, Spinner
 pub use crate::store::stats::CacheStats;
 
 use crate::policy::ttl::Ttl;
-use crate::store::{self, registry};
+use crate::store::{self, downcast, erase_body, registry, DataOps};
 use crate::Data;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -38,28 +38,19 @@ pub fn ttl<X: Ttl + ?Sized>(function: &str, value: &X) -> Duration {
         .unwrap_or_else(|error| panic!("cellar: the ttl of `{function}`: {error}"))
 }
 
+// The entry points below are generic, so every cell that calls a cached function compiles
+// them for its value type: each only erases the type and hands over to the store, which is
+// compiled once, here (see `store::value`).
+
 /// A `#[cache_data]` call: the stored value for `key` as a copy-on-write handle, computing it
 /// with `body` on a miss.
 pub fn cache_data<T>(spec: &'static FnSpec<T>, key: Digest, body: impl FnOnce() -> T) -> Data<T>
 where
     T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
 {
-    let data = store::DataOps {
-        size_of: store::serialized_size::<T>,
-        codec: store::disk::Codec {
-            encode: |value, out| {
-                postcard::to_io(value, out)
-                    .map(drop)
-                    .map_err(|e| e.to_string())
-            },
-            decode: |bytes| match postcard::take_from_bytes::<T>(bytes) {
-                Ok((value, [])) => Ok(value),
-                Ok((_, rest)) => Err(format!("{} bytes left over", rest.len())),
-                Err(error) => Err(error.to_string()),
-            },
-        },
-    };
-    Data::from_arc(store::get_or_compute(spec, key, Some(data), body))
+    let data = Some(DataOps::of::<T>());
+    let value = store::get_or_compute(spec, key, data, &mut erase_body(body));
+    Data::from_arc(downcast(value))
 }
 
 /// A `#[cache_resource]` call: the one shared instance for `key`, creating it on a miss.
@@ -67,7 +58,8 @@ pub fn cache_resource<T>(spec: &'static FnSpec<T>, key: Digest, body: impl FnOnc
 where
     T: Send + Sync + 'static,
 {
-    store::get_or_compute(spec, key, None, body)
+    let value = store::get_or_compute(spec, key, None, &mut erase_body(body));
+    downcast(value)
 }
 
 /// `f::clear(args)`: removes the entry of one argument list (current session); true if found.
@@ -83,7 +75,7 @@ pub fn clear_all<T>(spec: &'static FnSpec<T>) -> usize {
 /// Removes every entry of every cache of one kind (`cellar::cache_data::clear()`); for
 /// `cache_data`, every entry file too.
 pub fn clear_kind(kind: CacheKind) -> usize {
-    let count = registry::clear_where(|cache| cache.kind() == kind);
+    let count = registry::clear_where(|cache| cache.kind == kind);
     if kind == CacheKind::Data {
         store::disk::delete_everything();
     }
@@ -100,7 +92,7 @@ pub fn clear_everything() -> usize {
 /// A client session went away: its session-scoped caches are released and forgotten, their
 /// files removed.
 pub fn release_session(id: &str) -> usize {
-    registry::remove_where(|cache| cache.session() == Some(id), false)
+    registry::remove_where(|cache| cache.session.as_deref() == Some(id), false)
 }
 
 /// Kernel shutdown: every cache is released (each entry's `on_release` runs) and forgotten.

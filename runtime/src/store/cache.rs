@@ -1,7 +1,8 @@
 //! [`FnCache`]: the entries of one function (in one session): LRU order, ttl, stats.
 //!
-//! Entries are `Arc<T>`: a `cache_data` hit wraps a clone of that `Arc` in a `Data`, a
-//! `cache_resource` hit returns it, so a hit costs the same whatever the value's size.
+//! Entries are [`Value`]s, an `Arc` of the value whatever its type: a `cache_data` hit wraps a
+//! clone of that `Arc` in a `Data`, a `cache_resource` hit returns it, so a hit costs the same
+//! whatever the value's size. All values of one cache have one type, [`FnCache::value_type`].
 //!
 //! Every method that removes entries returns them instead of releasing them: the caller drops
 //! the lock first and then runs `on_release` ([`FnCache::release`]). User code never runs while a
@@ -10,13 +11,15 @@
 //! A `cache_data` cache also has a [`Shelf`] on disk: what it stores is written there too, a
 //! miss in memory looks there, and an entry that leaves the cache leaves the disk with it.
 
-use super::disk::{Codec, Shelf};
+use super::disk::Shelf;
 use super::inflight::InFlight;
-use super::spec::{CacheKind, FnSpec, Scope};
+use super::spec::{CacheKind, ErasedSpec, Scope};
 use super::stats::CacheStats;
+use super::value::{DataOps, Value};
 use crate::hash::Digest;
 use crate::replay::Record;
 use lru::LruCache;
+use std::any::TypeId;
 use std::collections::VecDeque;
 use std::num::NonZeroUsize;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -25,32 +28,18 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// One stored value with what was recorded while it was computed.
-pub(crate) struct Entry<T> {
-    pub value: Arc<T>,
+pub(crate) struct Entry {
+    pub value: Value,
     pub record: Record,
     stored_at: Instant,
 }
 
 /// Removed entries, waiting for their `on_release` outside the lock. With a key, the entry's
 /// file goes too; without, it stays (shutdown, a replaced cache, a value never stored).
-pub(crate) type Removed<T> = Vec<(Option<Digest>, Arc<T>)>;
+pub(crate) type Removed = Vec<(Option<Digest>, Value)>;
 
-/// What a `cache_data` value can do that a resource need not: be sized and written to disk.
-pub(crate) struct DataOps<T> {
-    pub size_of: fn(&T) -> usize,
-    pub codec: Codec<T>,
-}
-
-impl<T> Clone for DataOps<T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<T> Copy for DataOps<T> {}
-
-struct State<T> {
-    entries: LruCache<Digest, Entry<T>>,
+struct State {
+    entries: LruCache<Digest, Entry>,
     /// Keys in the order they were written, for ttl reaping: all entries share one ttl, so the
     /// expired ones are at the front. Stale items (entry gone or rewritten) are skipped.
     written: VecDeque<(Instant, Digest)>,
@@ -60,44 +49,51 @@ struct State<T> {
 }
 
 /// The cache of one function, or of one function in one session.
-pub(crate) struct FnCache<T: 'static> {
+pub(crate) struct FnCache {
     pub name: &'static str,
     pub kind: CacheKind,
     pub scope: Scope,
     pub fn_key: Digest,
     pub options_key: Digest,
     pub session: Option<Arc<str>>,
+    /// The type of every value stored here.
+    pub value_type: TypeId,
     ttl: Option<Duration>,
-    pub validate: Option<fn(&T) -> bool>,
-    on_release: Option<fn(&T)>,
+    /// The spec the cache was made from, for its `validate` and `on_release`.
+    pub spec: &'static dyn ErasedSpec,
     /// Sizing and encoding (`cache_data` only).
-    data: Option<DataOps<T>>,
+    data: Option<DataOps>,
     /// Where entries are copied on disk (`cache_data` in a kernel, or with `persist = "disk"`).
     shelf: Option<Shelf>,
-    state: Mutex<State<T>>,
+    state: Mutex<State>,
     pub inflight: InFlight,
     hits: AtomicU64,
     misses: AtomicU64,
     last_compute_nanos: AtomicU64,
 }
 
-impl<T: Send + Sync + 'static> FnCache<T> {
-    pub fn new(spec: &FnSpec<T>, session: Option<Arc<str>>, data: Option<DataOps<T>>) -> Self {
+impl FnCache {
+    pub fn new(
+        spec: &'static dyn ErasedSpec,
+        session: Option<Arc<str>>,
+        data: Option<DataOps>,
+    ) -> Self {
+        let options = spec.options();
         // The ttl expression runs here, once per cache; a bad one is the user's error to see.
-        let ttl = spec.options.ttl.map(|ttl| ttl());
-        let entries = match spec.options.max_entries {
+        let ttl = options.ttl.map(|ttl| ttl());
+        let entries = match options.max_entries {
             Some(max) => LruCache::new(NonZeroUsize::new(max).unwrap_or(NonZeroUsize::MIN)),
             None => LruCache::unbounded(),
         };
         FnCache {
-            name: spec.name,
-            kind: spec.kind,
-            scope: spec.options.scope,
-            fn_key: spec.key,
-            options_key: spec.options_key,
+            name: spec.name(),
+            kind: spec.kind(),
+            scope: options.scope,
+            fn_key: *spec.key(),
+            options_key: *spec.options_key(),
+            value_type: spec.value_type(),
             ttl,
-            validate: spec.validate,
-            on_release: spec.on_release,
+            spec,
             data,
             shelf: data.and_then(|_| Shelf::of(spec, session.as_deref())),
             session,
@@ -113,7 +109,7 @@ impl<T: Send + Sync + 'static> FnCache<T> {
         }
     }
 
-    fn state(&self) -> MutexGuard<'_, State<T>> {
+    fn state(&self) -> MutexGuard<'_, State> {
         // No user code runs under this lock, so poisoning can only come from a bug of ours;
         // the state is still consistent between statements, keep serving.
         self.state
@@ -122,7 +118,7 @@ impl<T: Send + Sync + 'static> FnCache<T> {
     }
 
     /// The live entry for `key` (refreshing its recency), and the entries that expired.
-    pub fn lookup(&self, key: &Digest) -> (Option<(Arc<T>, Record)>, Removed<T>) {
+    pub fn lookup(&self, key: &Digest) -> (Option<(Value, Record)>, Removed) {
         let mut state = self.state();
         let mut removed = Vec::new();
         let now = self.ttl.map(|_| Instant::now());
@@ -142,7 +138,7 @@ impl<T: Send + Sync + 'static> FnCache<T> {
         (hit, removed)
     }
 
-    fn expired(&self, entry: &Entry<T>, now: Option<Instant>) -> bool {
+    fn expired(&self, entry: &Entry, now: Option<Instant>) -> bool {
         match (self.ttl, now) {
             (Some(ttl), Some(now)) => now.duration_since(entry.stored_at) >= ttl,
             _ => false,
@@ -151,7 +147,7 @@ impl<T: Send + Sync + 'static> FnCache<T> {
 
     /// Stores a computed value (and, for `cache_data`, writes it to disk); returns what left
     /// the cache (LRU eviction, expiry, or the value itself when the cache is detached).
-    pub fn store(&self, key: Digest, value: Arc<T>, record: Record) -> Removed<T> {
+    pub fn store(&self, key: Digest, value: Value, record: Record) -> Removed {
         let (stored, removed) = self.insert(key, value.clone(), record.clone(), Instant::now());
         if let (true, Some(shelf), Some(data)) = (stored, &self.shelf, self.data) {
             shelf.save(&key, value, record, data.codec);
@@ -161,12 +157,12 @@ impl<T: Send + Sync + 'static> FnCache<T> {
 
     /// The entry for `key` from disk, put back in memory, when memory has none (after the cell
     /// process died, in a new kernel, in a later run). Expired and damaged files are misses.
-    pub fn restore(&self, key: &Digest) -> Option<(Arc<T>, Record, Removed<T>)> {
+    pub fn restore(&self, key: &Digest) -> Option<(Value, Record, Removed)> {
         let (shelf, data) = (self.shelf.as_ref()?, self.data?);
         let loaded = shelf.load(key, self.ttl, data.codec)?;
         let now = Instant::now();
         let stored_at = now.checked_sub(loaded.age).unwrap_or(now);
-        let value = Arc::new(loaded.value);
+        let value = loaded.value;
         let (_, removed) = self.insert(*key, value.clone(), loaded.record.clone(), stored_at);
         Some((value, loaded.record, removed))
     }
@@ -175,10 +171,10 @@ impl<T: Send + Sync + 'static> FnCache<T> {
     fn insert(
         &self,
         key: Digest,
-        value: Arc<T>,
+        value: Value,
         record: Record,
         stored_at: Instant,
-    ) -> (bool, Removed<T>) {
+    ) -> (bool, Removed) {
         let mut state = self.state();
         let mut removed = Vec::new();
         if state.detached {
@@ -203,7 +199,7 @@ impl<T: Send + Sync + 'static> FnCache<T> {
 
     /// Removes `key` if it still holds `value` (a validate failure must not remove a newer
     /// entry another thread stored meanwhile).
-    pub fn discard(&self, key: &Digest, value: &Arc<T>) -> Removed<T> {
+    pub fn discard(&self, key: &Digest, value: &Value) -> Removed {
         let mut state = self.state();
         match state.entries.peek(key) {
             Some(entry) if Arc::ptr_eq(&entry.value, value) => {
@@ -214,8 +210,8 @@ impl<T: Send + Sync + 'static> FnCache<T> {
     }
 
     /// Removes one entry, whatever it holds, and its file even when memory had none.
-    pub fn remove(&self, key: &Digest) -> Removed<T> {
-        let removed: Removed<T> = take(&mut self.state(), key).into_iter().collect();
+    pub fn remove(&self, key: &Digest) -> Removed {
+        let removed: Removed = take(&mut self.state(), key).into_iter().collect();
         if let (true, Some(shelf)) = (removed.is_empty(), &self.shelf) {
             shelf.delete(vec![*key]);
         }
@@ -224,7 +220,7 @@ impl<T: Send + Sync + 'static> FnCache<T> {
 
     /// Removes every entry; with `detach`, values computed later are released at once. With
     /// `keep_files`, their files stay on disk (shutdown, a replaced cache).
-    pub fn drain(&self, detach: bool, keep_files: bool) -> Removed<T> {
+    pub fn drain(&self, detach: bool, keep_files: bool) -> Removed {
         let mut state = self.state();
         state.detached |= detach;
         state.written.clear();
@@ -237,18 +233,24 @@ impl<T: Send + Sync + 'static> FnCache<T> {
 
     /// Removes the files of removed entries, then runs `on_release` once for each and drops
     /// them. A callback that panics is reported and does not stop the others.
-    pub fn release(&self, removed: Removed<T>) {
+    pub fn release(&self, removed: Removed) {
         if let Some(shelf) = &self.shelf {
             shelf.delete(removed.iter().filter_map(|(key, _)| *key).collect());
         }
-        let Some(on_release) = self.on_release else {
-            return;
-        };
         for (_, value) in removed {
-            if catch_unwind(AssertUnwindSafe(|| on_release(&value))).is_err() {
+            if catch_unwind(AssertUnwindSafe(|| self.spec.on_release(&*value))).is_err() {
                 eprintln!("cellar: the on_release of `{}` panicked", self.name);
             }
         }
+    }
+
+    /// Removes every entry, firing `on_release` (and deleting its file unless `keep_files`);
+    /// returns how many.
+    pub fn clear(&self, detach: bool, keep_files: bool) -> usize {
+        let removed = self.drain(detach, keep_files);
+        let count = removed.len();
+        self.release(removed);
+        count
     }
 
     pub fn count_hit(&self) {
@@ -263,7 +265,7 @@ impl<T: Send + Sync + 'static> FnCache<T> {
 
     /// The counters, and the size of every entry (computed now, outside the lock).
     pub fn stats(&self) -> CacheStats {
-        let values: Vec<Arc<T>> = self
+        let values: Vec<Value> = self
             .state()
             .entries
             .iter()
@@ -271,7 +273,7 @@ impl<T: Send + Sync + 'static> FnCache<T> {
             .collect();
         let bytes = self
             .data
-            .map(|data| values.iter().map(|value| (data.size_of)(value)).sum());
+            .map(|data| values.iter().map(|value| (data.size_of)(&**value)).sum());
         let last = self.last_compute_nanos.load(Ordering::Relaxed);
         CacheStats {
             name: self.name,
@@ -288,7 +290,7 @@ impl<T: Send + Sync + 'static> FnCache<T> {
     }
 }
 
-fn take<T>(state: &mut State<T>, key: &Digest) -> Option<(Option<Digest>, Arc<T>)> {
+fn take(state: &mut State, key: &Digest) -> Option<(Option<Digest>, Value)> {
     state
         .entries
         .pop(key)
@@ -296,7 +298,7 @@ fn take<T>(state: &mut State<T>, key: &Digest) -> Option<(Option<Digest>, Arc<T>
 }
 
 /// Pops the entries whose ttl ran out, oldest write first.
-fn reap_expired<T>(state: &mut State<T>, ttl: Duration, now: Instant, removed: &mut Removed<T>) {
+fn reap_expired(state: &mut State, ttl: Duration, now: Instant, removed: &mut Removed) {
     while let Some(&(stored_at, key)) = state.written.front() {
         if now.duration_since(stored_at) < ttl {
             break;

@@ -4,18 +4,21 @@
 //! Miss: claim the key (or wait for the caller computing it), look again, run the body, store.
 //! Only the outermost cached call on a thread shows a spinner and records output for replay;
 //! a nested miss takes its own slice of the outer recording.
+//!
+//! None of it is generic: the value is a [`Value`] and the body an erased closure, so this is
+//! compiled once, into the runtime, not in every cell that calls a cached function.
 
-use super::cache::{DataOps, FnCache};
+use super::cache::FnCache;
 use super::disk::Shelf;
 use super::inflight::Claim;
 use super::registry;
-use super::spec::FnSpec;
+use super::spec::ErasedSpec;
+use super::value::{DataOps, Value};
 use crate::hash::Digest;
 use crate::replay::{self, Record};
 use crate::spinner;
 use std::cell::Cell;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::sync::Arc;
 use std::time::Instant;
 
 thread_local! {
@@ -44,13 +47,14 @@ impl Drop for Inside {
     }
 }
 
-/// The stored value for `key`, computing it on a miss. `data` is given for `cache_data`.
-pub(crate) fn get_or_compute<T: Send + Sync + 'static>(
-    spec: &'static FnSpec<T>,
+/// The stored value for `key`, computing it with `body` (called at most once) on a miss.
+/// `data` is given for `cache_data`.
+pub(crate) fn get_or_compute(
+    spec: &'static dyn ErasedSpec,
     key: Digest,
-    data: Option<DataOps<T>>,
-    body: impl FnOnce() -> T,
-) -> Arc<T> {
+    data: Option<DataOps>,
+    body: &mut dyn FnMut() -> Value,
+) -> Value {
     let mut cache = registry::cache_for(spec, data);
     loop {
         if let Some((value, record)) = lookup(&cache, &key) {
@@ -59,7 +63,7 @@ pub(crate) fn get_or_compute<T: Send + Sync + 'static>(
             }
             cache.release(cache.discard(&key, &value));
         }
-        let waiter = match cache.inflight.claim(key, spec.name) {
+        let waiter = match cache.inflight.claim(key, spec.name()) {
             Claim::Wait(waiter) => waiter,
             Claim::Owner(claim) => {
                 // Another caller may have stored the value between our lookup and the claim.
@@ -79,7 +83,6 @@ pub(crate) fn get_or_compute<T: Send + Sync + 'static>(
                 let started = Instant::now();
                 let (value, record) = compute(spec, body);
                 cache.count_miss(started.elapsed());
-                let value = Arc::new(value);
                 let removed = cache.store(key, value.clone(), record);
                 drop(claim);
                 cache.release(removed);
@@ -92,39 +95,39 @@ pub(crate) fn get_or_compute<T: Send + Sync + 'static>(
     }
 }
 
-fn lookup<T: Send + Sync + 'static>(cache: &FnCache<T>, key: &Digest) -> Option<(Arc<T>, Record)> {
+fn lookup(cache: &FnCache, key: &Digest) -> Option<(Value, Record)> {
     let (hit, expired) = cache.lookup(key);
     cache.release(expired);
     hit
 }
 
-fn hit<T: Send + Sync + 'static>(cache: &FnCache<T>, value: Arc<T>, record: &Record) -> Arc<T> {
+fn hit(cache: &FnCache, value: Value, record: &Record) -> Value {
     cache.count_hit();
     replay::replay(record);
     value
 }
 
 /// Runs `validate` on a hit; a validate that panics counts as `false` (and is reported).
-fn valid<T: Send + Sync + 'static>(cache: &FnCache<T>, value: &T) -> bool {
-    let Some(validate) = cache.validate else {
-        return true;
-    };
-    catch_unwind(AssertUnwindSafe(|| validate(value))).unwrap_or_else(|_| {
-        eprintln!(
-            "cellar: the validate of `{}` panicked; recomputing",
-            cache.name
-        );
-        false
-    })
+fn valid(cache: &FnCache, value: &Value) -> bool {
+    catch_unwind(AssertUnwindSafe(|| cache.spec.validate(&**value)))
+        .unwrap_or_else(|_| {
+            eprintln!(
+                "cellar: the validate of `{}` panicked; recomputing",
+                cache.name
+            );
+            Some(false)
+        })
+        .unwrap_or(true)
 }
 
 /// Runs the body of a miss: with a spinner and a fresh recording when it is the outermost
 /// cached call, with a slice of the running recording when nested. A panic of the body
 /// propagates once the spinner and the recording are cleaned up; nothing is stored.
-fn compute<T>(spec: &FnSpec<T>, body: impl FnOnce() -> T) -> (T, Record) {
+fn compute(spec: &dyn ErasedSpec, body: &mut dyn FnMut() -> Value) -> (Value, Record) {
     let inside = Inside::enter();
     if inside.outermost {
-        let spinner = spinner::show(spec.name, spec.options.spinner, spec.options.show_time);
+        let options = spec.options();
+        let spinner = spinner::show(spec.name(), options.spinner, options.show_time);
         let recording = replay::Recording::start();
         let result = catch_unwind(AssertUnwindSafe(body));
         let record = recording.finish();
@@ -148,7 +151,7 @@ fn compute<T>(spec: &FnSpec<T>, body: impl FnOnce() -> T) -> (T, Record) {
 
 /// Removes the entry of one argument list in the current session's cache (`f::clear(args)`),
 /// in memory and on disk; true if memory had it.
-pub(crate) fn clear_one<T: Send + Sync + 'static>(spec: &FnSpec<T>, key: Digest) -> bool {
+pub(crate) fn clear_one(spec: &dyn ErasedSpec, key: Digest) -> bool {
     let Some(cache) = registry::existing(spec) else {
         let session = registry::session_of(spec);
         if let Some(shelf) = Shelf::of(spec, session.as_deref()) {
@@ -163,8 +166,8 @@ pub(crate) fn clear_one<T: Send + Sync + 'static>(spec: &FnSpec<T>, key: Digest)
 }
 
 /// Removes every entry of one function, in every session (`f::clear_all()`), and its files.
-pub(crate) fn clear_all_of<T>(spec: &FnSpec<T>) -> usize {
-    let count = registry::clear_where(|cache| cache.fn_key() == &spec.key);
+pub(crate) fn clear_all_of(spec: &dyn ErasedSpec) -> usize {
+    let count = registry::clear_where(|cache| cache.fn_key == *spec.key());
     if let Some(shelf) = Shelf::of(spec, None) {
         shelf.delete_all();
     }

@@ -1,12 +1,17 @@
 //! The caches: where values live between calls, and the rules they live by.
 //!
-//! - [`spec`]: what the macro tells the store about a function (key, options, callbacks);
+//! - [`spec`]: what the macro tells the store about a function (key, options, callbacks), and
+//!   the store's view of it whatever its value type;
+//! - `value`: a stored value whatever its type, and the few shims a cell compiles per type;
 //! - `registry`: every function's cache in one process-wide map;
 //! - `cache`: one function's entries (LRU order, ttl, stats);
 //! - `inflight`: compute once per key;
 //! - `call`: one cached call from lookup to return (hit, validate, miss, spinner, replay);
 //! - `size`: the bytes of a `cache_data` value, for the stats;
 //! - [`disk`]: `cache_data` entries on disk (crash survival, `persist = "disk"`).
+//!
+//! Only `spec`'s view and `value`'s shims are generic over the value type: every cell that calls
+//! a cached function compiles those for its type, and nothing else of the store.
 
 mod cache;
 mod call;
@@ -16,7 +21,7 @@ pub(crate) mod registry;
 mod size;
 pub mod spec;
 pub mod stats;
+mod value;
 
-pub(crate) use cache::DataOps;
 pub(crate) use call::{clear_all_of, clear_one, get_or_compute};
-pub(crate) use size::serialized_size;
+pub(crate) use value::{downcast, erase_body, DataOps};

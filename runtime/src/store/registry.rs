@@ -4,59 +4,18 @@
 //! the cells that fill it: re-running a cell finds its function's entries again, because the
 //! function key (blake3 of its source) is the same.
 //!
-//! A cache is typed (`FnCache<T>`) but the registry holds it erased. Two things can make the
-//! registered cache the wrong one for a caller, and both replace it (its entries are released):
-//! the options that shape entries changed (`options_key`), or `T` is a new type (a notebook type
-//! was redefined and got a new `TypeId`; the downcast fails). A value is never reinterpreted.
+//! Two things can make the registered cache the wrong one for a caller, and both replace it (its
+//! entries are released): the options that shape entries changed (`options_key`), or the value
+//! type is new (a notebook type was redefined and got a new `TypeId`). A value is never
+//! reinterpreted: a caller only ever gets a cache of its own value type.
 
-use super::cache::{DataOps, FnCache};
-use super::spec::{CacheKind, FnSpec, Scope};
+use super::cache::FnCache;
+use super::spec::{ErasedSpec, Scope};
 use super::stats::CacheStats;
+use super::value::DataOps;
 use crate::hash::Digest;
-use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, RwLock};
-
-/// A cache seen through the registry, whatever its value type.
-pub(crate) trait ErasedCache: Any + Send + Sync {
-    fn kind(&self) -> CacheKind;
-    fn fn_key(&self) -> &Digest;
-    fn options_key(&self) -> &Digest;
-    fn session(&self) -> Option<&str>;
-    /// Removes every entry, firing `on_release` (and deleting its file unless `keep_files`);
-    /// returns how many.
-    fn clear(&self, detach: bool, keep_files: bool) -> usize;
-    fn stats(&self) -> CacheStats;
-}
-
-impl<T: Send + Sync + 'static> ErasedCache for FnCache<T> {
-    fn kind(&self) -> CacheKind {
-        self.kind
-    }
-
-    fn fn_key(&self) -> &Digest {
-        &self.fn_key
-    }
-
-    fn options_key(&self) -> &Digest {
-        &self.options_key
-    }
-
-    fn session(&self) -> Option<&str> {
-        self.session.as_deref()
-    }
-
-    fn clear(&self, detach: bool, keep_files: bool) -> usize {
-        let removed = self.drain(detach, keep_files);
-        let count = removed.len();
-        self.release(removed);
-        count
-    }
-
-    fn stats(&self) -> CacheStats {
-        FnCache::stats(self)
-    }
-}
 
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct RegistryKey {
@@ -64,7 +23,7 @@ struct RegistryKey {
     session: Option<Arc<str>>,
 }
 
-type Registry = HashMap<RegistryKey, Arc<dyn ErasedCache>>;
+type Registry = HashMap<RegistryKey, Arc<FnCache>>;
 
 static REGISTRY: LazyLock<RwLock<Registry>> = LazyLock::new(Default::default);
 
@@ -82,41 +41,35 @@ fn write() -> std::sync::RwLockWriteGuard<'static, Registry> {
 
 /// The session a spec's entries belong to now: `None` for global caches (no allocation, no
 /// file read on that path) and outside a kernel.
-pub(crate) fn session_of<T>(spec: &FnSpec<T>) -> Option<Arc<str>> {
-    match spec.options.scope {
+pub(crate) fn session_of(spec: &dyn ErasedSpec) -> Option<Arc<str>> {
+    match spec.options().scope {
         Scope::Global => None,
         Scope::Session => crate::session::current_session().map(Arc::from),
     }
 }
 
-fn typed<T: Send + Sync + 'static>(
-    cache: &Arc<dyn ErasedCache>,
-    spec: &FnSpec<T>,
-) -> Option<Arc<FnCache<T>>> {
-    if cache.options_key() != &spec.options_key {
-        return None;
-    }
-    let any: Arc<dyn Any + Send + Sync> = cache.clone();
-    any.downcast::<FnCache<T>>().ok()
+/// The cache registered under `key`, if it is the one for `spec`: the same options, the same
+/// value type.
+fn fitting(registry: &Registry, key: &RegistryKey, spec: &dyn ErasedSpec) -> Option<Arc<FnCache>> {
+    let cache = registry.get(key)?;
+    let fits = cache.options_key == *spec.options_key() && cache.value_type == spec.value_type();
+    fits.then(|| cache.clone())
 }
 
 /// The cache for `spec` in the current session, created (or replaced) if need be.
-pub(crate) fn cache_for<T: Send + Sync + 'static>(
-    spec: &FnSpec<T>,
-    data: Option<DataOps<T>>,
-) -> Arc<FnCache<T>> {
+pub(crate) fn cache_for(spec: &'static dyn ErasedSpec, data: Option<DataOps>) -> Arc<FnCache> {
     let key = RegistryKey {
-        fn_key: spec.key,
+        fn_key: *spec.key(),
         session: session_of(spec),
     };
-    if let Some(cache) = read().get(&key).and_then(|cache| typed(cache, spec)) {
+    if let Some(cache) = fitting(&read(), &key, spec) {
         return cache;
     }
     // Build outside the lock: evaluating the ttl expression is user code.
     let fresh = Arc::new(FnCache::new(spec, key.session.clone(), data));
     let replaced = {
         let mut registry = write();
-        if let Some(cache) = registry.get(&key).and_then(|cache| typed(cache, spec)) {
+        if let Some(cache) = fitting(&registry, &key, spec) {
             return cache;
         }
         registry.insert(key, fresh.clone())
@@ -129,16 +82,16 @@ pub(crate) fn cache_for<T: Send + Sync + 'static>(
 }
 
 /// The cache for `spec` in the current session, if there is one already.
-pub(crate) fn existing<T: Send + Sync + 'static>(spec: &FnSpec<T>) -> Option<Arc<FnCache<T>>> {
+pub(crate) fn existing(spec: &dyn ErasedSpec) -> Option<Arc<FnCache>> {
     let key = RegistryKey {
-        fn_key: spec.key,
+        fn_key: *spec.key(),
         session: session_of(spec),
     };
-    read().get(&key).and_then(|cache| typed(cache, spec))
+    fitting(&read(), &key, spec)
 }
 
 /// Clears the caches `pick` selects (entries released, caches kept); returns how many entries.
-pub(crate) fn clear_where(pick: impl Fn(&dyn ErasedCache) -> bool) -> usize {
+pub(crate) fn clear_where(pick: impl Fn(&FnCache) -> bool) -> usize {
     let chosen: Vec<_> = read()
         .values()
         .filter(|cache| pick(cache.as_ref()))
@@ -149,7 +102,7 @@ pub(crate) fn clear_where(pick: impl Fn(&dyn ErasedCache) -> bool) -> usize {
 
 /// Takes the caches `pick` selects out of the registry and releases their entries; with
 /// `keep_files` their files stay on disk for the next process.
-pub(crate) fn remove_where(pick: impl Fn(&dyn ErasedCache) -> bool, keep_files: bool) -> usize {
+pub(crate) fn remove_where(pick: impl Fn(&FnCache) -> bool, keep_files: bool) -> usize {
     let removed: Vec<_> = {
         let mut registry = write();
         let keys: Vec<_> = registry

@@ -1,6 +1,9 @@
-//! [`FnSpec`]: what the macro knows about one cached function, as a `static` beside it.
+//! [`FnSpec`]: what the macro knows about one cached function, as a `static` beside it, and
+//! [`ErasedSpec`], the store's view of it whatever its value type.
 
+use super::value::value_ref;
 use crate::hash::Digest;
+use std::any::{Any, TypeId};
 use std::time::Duration;
 
 /// `cache_data` (a copy-on-write handle to a stored value) or `cache_resource` (the one shared
@@ -87,4 +90,66 @@ pub struct FnSpec<T: 'static> {
     pub validate: Option<fn(&T) -> bool>,
     /// Runs once for each entry that leaves the cache, whatever the reason.
     pub on_release: Option<fn(&T)>,
+}
+
+/// A [`FnSpec`] as the store sees it, whatever its value type.
+///
+/// The store is compiled once, into the runtime (see `value`); a cell that calls a cached
+/// function instantiates only this impl for its value type: field reads, and the two
+/// callbacks behind a downcast.
+pub(crate) trait ErasedSpec: Sync {
+    fn name(&self) -> &'static str;
+    fn kind(&self) -> CacheKind;
+    fn key(&self) -> &Digest;
+    fn options_key(&self) -> &Digest;
+    fn options(&self) -> &Options;
+    /// The value type: a cache holding another one (a notebook type redefined) is replaced.
+    fn value_type(&self) -> TypeId;
+    /// Its name, which tells the entry files of one type from another's.
+    fn value_type_name(&self) -> &'static str;
+    /// Runs `validate` on a value of this spec's type; `None` when there is none.
+    fn validate(&self, value: &dyn Any) -> Option<bool>;
+    /// Runs `on_release` on a value of this spec's type, if there is one.
+    fn on_release(&self, value: &dyn Any);
+}
+
+impl<T: 'static> ErasedSpec for FnSpec<T> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn kind(&self) -> CacheKind {
+        self.kind
+    }
+
+    fn key(&self) -> &Digest {
+        &self.key
+    }
+
+    fn options_key(&self) -> &Digest {
+        &self.options_key
+    }
+
+    fn options(&self) -> &Options {
+        &self.options
+    }
+
+    fn value_type(&self) -> TypeId {
+        TypeId::of::<T>()
+    }
+
+    fn value_type_name(&self) -> &'static str {
+        std::any::type_name::<T>()
+    }
+
+    fn validate(&self, value: &dyn Any) -> Option<bool> {
+        let validate = self.validate?;
+        Some(validate(value_ref::<T>(value)))
+    }
+
+    fn on_release(&self, value: &dyn Any) {
+        if let Some(on_release) = self.on_release {
+            on_release(value_ref::<T>(value));
+        }
+    }
 }

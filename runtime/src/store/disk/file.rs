@@ -13,7 +13,9 @@
 //! before decoding: a truncated or damaged file is an error, never a value.
 
 use crate::replay::{Chunk, Record, Stream};
+use crate::store::value::Value;
 use serde::{Deserialize, Serialize};
+use std::any::Any;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
@@ -22,23 +24,17 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 const MAGIC: &[u8; 8] = b"cellar\x01\n";
 const HEADER: usize = 56;
 
-/// Turns a value into bytes and back (postcard, through the value's serde impls).
-pub(crate) struct Codec<T> {
-    pub encode: fn(&T, &mut dyn Write) -> Result<(), String>,
-    pub decode: fn(&[u8]) -> Result<T, String>,
+/// Turns a value into bytes and back (postcard, through the value's serde impls; see
+/// `store::value`): the only part of the format that knows the value's type.
+#[derive(Clone, Copy)]
+pub(crate) struct Codec {
+    pub encode: fn(&dyn Any, &mut dyn Write) -> Result<(), String>,
+    pub decode: fn(&[u8]) -> Result<Value, String>,
 }
-
-impl<T> Clone for Codec<T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<T> Copy for Codec<T> {}
 
 /// What a read gives back.
-pub(crate) struct Stored<T> {
-    pub value: T,
+pub(crate) struct Stored {
+    pub value: Value,
     pub record: Record,
     pub stored_at: SystemTime,
 }
@@ -51,12 +47,12 @@ struct FileChunk {
 }
 
 /// Writes `value` and `record` to `path` (created or truncated); `sync` flushes it to the device.
-pub(crate) fn write<T>(
+pub(crate) fn write(
     path: &Path,
-    value: &T,
+    value: &dyn Any,
     record: &Record,
     stored_at: SystemTime,
-    codec: Codec<T>,
+    codec: Codec,
     sync: bool,
 ) -> io::Result<u64> {
     let mut file = File::create(path)?;
@@ -108,7 +104,7 @@ pub(crate) fn stored_at(path: &Path) -> io::Result<SystemTime> {
 
 /// Reads and checks the entry in `path`. `Err` with kind `NotFound` when there is none;
 /// `InvalidData` when it is damaged.
-pub(crate) fn read<T>(path: &Path, codec: Codec<T>) -> io::Result<Stored<T>> {
+pub(crate) fn read(path: &Path, codec: Codec) -> io::Result<Stored> {
     let mut file = File::open(path)?;
     let mut header = [0; HEADER];
     file.read_exact(&mut header)
@@ -200,15 +196,8 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
-    fn codec() -> Codec<Vec<f64>> {
-        Codec {
-            encode: |value, out| {
-                postcard::to_io(value, out)
-                    .map(drop)
-                    .map_err(|e| e.to_string())
-            },
-            decode: |bytes| postcard::from_bytes(bytes).map_err(|e| e.to_string()),
-        }
+    fn codec() -> Codec {
+        crate::store::value::DataOps::of::<Vec<f64>>().codec
     }
 
     fn sample(dir: &Path) -> std::path::PathBuf {
@@ -247,8 +236,9 @@ mod tests {
         let dir = scratch("roundtrip");
         let path = sample(&dir);
         let stored = read(&path, codec()).unwrap();
-        assert_eq!(stored.value[..2], [1.5, -2.0]);
-        assert!(stored.value[2].is_nan());
+        let value: &Vec<f64> = stored.value.downcast_ref().unwrap();
+        assert_eq!(value[..2], [1.5, -2.0]);
+        assert!(value[2].is_nan());
         let record = stored.record.unwrap();
         assert_eq!(record[0].stream, Stream::Stdout);
         assert_eq!(&*record[1].bytes, b"err\n");

@@ -25,12 +25,13 @@ mod writer;
 pub(crate) use file::Codec;
 pub(crate) use writer::flush;
 
-use super::spec::FnSpec;
+use super::spec::{CacheKind, ErasedSpec};
+use super::value::Value;
 use crate::hash::Digest;
 use crate::replay::Record;
+use std::any::Any;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// One function's folder, with what makes an entry's file name.
@@ -48,8 +49,8 @@ pub(crate) struct Shelf {
 }
 
 /// An entry read back from disk.
-pub(crate) struct Loaded<T> {
-    pub value: T,
+pub(crate) struct Loaded {
+    pub value: Value,
     pub record: Record,
     /// How long ago it was computed.
     pub age: Duration,
@@ -58,24 +59,24 @@ pub(crate) struct Loaded<T> {
 impl Shelf {
     /// The folder of a `cache_data` function's entries: the cache folder with `persist = "disk"`,
     /// else the kernel's store (none outside a kernel).
-    pub fn of<T>(spec: &FnSpec<T>, session: Option<&str>) -> Option<Shelf> {
-        if spec.kind != super::spec::CacheKind::Data {
+    pub fn of(spec: &dyn ErasedSpec, session: Option<&str>) -> Option<Shelf> {
+        if spec.kind() != CacheKind::Data {
             return None;
         }
-        let persist = spec.options.persist.is_some();
+        let persist = spec.options().persist.is_some();
         let root = if persist {
             location::persist_root()
         } else {
             location::crash_root()?
         };
         let mut salt = blake3::Hasher::new();
-        salt.update(std::any::type_name::<T>().as_bytes());
+        salt.update(spec.value_type_name().as_bytes());
         salt.update(&[0xff]);
         salt.update(session.unwrap_or("").as_bytes());
-        let key_hex = blake3::Hash::from(spec.key).to_hex();
+        let key_hex = blake3::Hash::from(*spec.key()).to_hex();
         Some(Shelf {
-            name: spec.name,
-            dir: root.join(format!("{}-{}", spec.name, &key_hex[..16])),
+            name: spec.name(),
+            dir: root.join(format!("{}-{}", spec.name(), &key_hex[..16])),
             root,
             salt: *salt.finalize().as_bytes(),
             sync: persist,
@@ -93,12 +94,7 @@ impl Shelf {
 
     /// The entry for `key`, if a whole, unexpired one is on disk. An expired or damaged file is
     /// removed (a damaged one with a message saying so).
-    pub fn load<T>(
-        &self,
-        key: &Digest,
-        ttl: Option<Duration>,
-        codec: Codec<T>,
-    ) -> Option<Loaded<T>> {
+    pub fn load(&self, key: &Digest, ttl: Option<Duration>, codec: Codec) -> Option<Loaded> {
         // What this process queued comes first: an entry evicted or cleared a moment ago must
         // not come back from a file whose deletion is still queued.
         writer::flush();
@@ -137,13 +133,7 @@ impl Shelf {
     }
 
     /// Writes an entry (in the background in a kernel): to a temporary file, then renamed.
-    pub fn save<T: Send + Sync + 'static>(
-        &self,
-        key: &Digest,
-        value: Arc<T>,
-        record: Record,
-        codec: Codec<T>,
-    ) {
+    pub fn save(&self, key: &Digest, value: Value, record: Record, codec: Codec) {
         let path = self.path(key);
         let shelf = self.clone();
         let stored_at = SystemTime::now();
@@ -158,13 +148,13 @@ impl Shelf {
         });
     }
 
-    fn write<T>(
+    fn write(
         &self,
         path: &Path,
-        value: &T,
+        value: &dyn Any,
         record: &Record,
         at: SystemTime,
-        codec: Codec<T>,
+        codec: Codec,
     ) -> std::io::Result<()> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         std::fs::create_dir_all(&self.dir)?;
