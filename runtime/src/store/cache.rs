@@ -162,9 +162,9 @@ impl FnCache {
         let loaded = shelf.load(key, self.ttl, data.codec)?;
         let now = Instant::now();
         let stored_at = now.checked_sub(loaded.age).unwrap_or(now);
-        let value = loaded.value;
-        let (_, removed) = self.insert(*key, value.clone(), loaded.record.clone(), stored_at);
-        Some((value, loaded.record, removed))
+        let (_, removed) =
+            self.insert(*key, loaded.value.clone(), loaded.record.clone(), stored_at);
+        Some((loaded.value, loaded.record, removed))
     }
 
     /// Puts an entry in memory; false (and the value among the removed) when detached.
