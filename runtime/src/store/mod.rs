@@ -10,8 +10,9 @@
 //! - `size`: the bytes of a `cache_data` value, for the stats;
 //! - [`disk`]: `cache_data` entries on disk (crash survival, `persist = "disk"`).
 //!
-//! Only `spec`'s view and `value`'s shims are generic over the value type: every cell that calls
-//! a cached function compiles those for its type, and nothing else of the store.
+//! Only `spec`'s view and `value`'s shims (with `size`'s counter, which walks the value's serde
+//! impl) are generic over the value type: a cell that calls a cached function compiles those for
+//! its type, and nothing else of the store.
 
 mod cache;
 mod call;
