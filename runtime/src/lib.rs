@@ -102,6 +102,7 @@ pub mod policy;
 pub mod protocol;
 mod replay;
 mod report;
+mod result_display;
 pub mod session;
 mod spinner;
 mod store;

@@ -1,9 +1,11 @@
 //! Running one cell (and answering completion and inspection) on the engine thread.
 
 use super::diagnostics::{self, CellError, CellText};
-use super::notebook::{CellSource, Notebook, SourceMap};
+use super::notebook::{
+    changes_formatting, CellSource, Notebook, ResultDisplay, SourceMap, SHOW_METHOD,
+};
 use super::outputs::OutputSink;
-use super::pending_writes;
+use super::{cell_opt_level, pending_writes};
 use super::{commands, Cell, CellOutcome, InputReader};
 use crate::sockets::Iopub;
 use serde_json::{json, Map, Value};
@@ -26,6 +28,8 @@ pub struct Runner {
     pub(super) context: evcxr::CommandContext,
     pub(super) sink: Arc<OutputSink>,
     pub(super) notebook: Notebook,
+    /// Who shows final expressions: evcxr once the user changed its formatting.
+    display: ResultDisplay,
     shared: Shared,
 }
 
@@ -53,6 +57,7 @@ impl Runner {
             context,
             sink,
             notebook: Notebook::default(),
+            display: ResultDisplay::Kernel,
             shared,
         })
     }
@@ -62,6 +67,12 @@ impl Runner {
         if let Err(error) = std::fs::write(&self.shared.session_file, &cell.session) {
             eprintln!("cellar: could not record the client session: {error}");
         }
+        if changes_formatting(&cell.code) {
+            self.display = ResultDisplay::Evcxr;
+        }
+        if cell_opt_level::sets_level(&cell.code) {
+            cell_opt_level::step_aside();
+        }
         match commands::parse(&cell.code) {
             Some(command) => commands::run(self, command),
             None => self.evaluate(
@@ -69,6 +80,7 @@ impl Runner {
                     code: &cell.code,
                     cell_id: cell.cell_id.as_deref(),
                     deleted_cells: &cell.deleted_cells,
+                    display: self.display,
                 },
                 cell.execution_count,
                 cell.silent,
@@ -77,7 +89,9 @@ impl Runner {
     }
 
     /// Runs a notebook cell through evcxr and sends its result. What the cell defines is kept
-    /// in the notebook model only when evcxr accepted the cell.
+    /// in the notebook model only when evcxr accepted the cell. A final expression the kernel
+    /// could not show (its type has no `Debug`) goes to evcxr's own display instead, which
+    /// says why in evcxr's terms.
     fn evaluate(&mut self, cell: CellSource<'_>, count: u32, silent: bool) -> CellOutcome {
         let prepared = match self.notebook.prepare(cell) {
             Ok(prepared) => prepared,
@@ -89,8 +103,13 @@ impl Runner {
             original: cell.code,
         };
         let (outcome, accepted) = self.run_source(&text, count, silent);
-        if accepted == Accepted::Yes {
-            self.notebook = prepared.notebook;
+        match accepted {
+            Accepted::Yes => self.notebook = prepared.notebook,
+            Accepted::NotShowable if prepared.display == ResultDisplay::Kernel => {
+                let display = ResultDisplay::Evcxr;
+                return self.evaluate(CellSource { display, ..cell }, count, silent);
+            }
+            Accepted::No | Accepted::NotShowable => {}
         }
         outcome
     }
@@ -133,6 +152,13 @@ impl Runner {
         let panics = self.sink.settle();
         let accepted = match &result {
             Ok(_) => Accepted::Yes,
+            Err(evcxr::Error::CompilationErrors(errors))
+                if errors.iter().any(|error| {
+                    error.message().contains(SHOW_METHOD) || error.code() == Some("E0034")
+                }) =>
+            {
+                Accepted::NotShowable
+            }
             Err(_) => Accepted::No,
         };
         let outcome = match result {
@@ -292,6 +318,9 @@ impl Runner {
 enum Accepted {
     Yes,
     No,
+    /// Rejected, and an error names the method that shows the final expression (or an
+    /// ambiguous method): the final expression may not be showable the kernel's way.
+    NotShowable,
 }
 
 /// What a user keeps and loses when the cell process is replaced.

@@ -6,7 +6,9 @@
 //! cell runs. Interrupts do not go through the queue: they kill the child (evcxr has no softer
 //! way to stop running code), which evcxr notices and replaces with a fresh one.
 
+mod build_folders;
 mod cell;
+pub mod cell_opt_level;
 mod commands;
 pub mod diagnostics;
 pub mod is_complete;

@@ -8,27 +8,38 @@
 //! ("only metadata stub found for `dylib` dependency `core`") and every `no_std` dependency
 //! (`cfg-if`, `hashbrown`, `libc`…) fails to build. Naming both files fixes it; `--extern=` in
 //! one argument keeps evcxr's wrapper from rewriting the path.
+//!
+//! The same re-run sets the cell crate's optimisation level (see `cell_opt_level`).
 
+use super::cell_opt_level;
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 const WRAP_RUSTC: &str = "EVCXR_RUSTC_WRAPPER";
 const FORCE_DYLIB: &str = "EVCXR_FORCE_DYLIB";
 const CORE_EXTERN: &str = "EVCXR_CORE_EXTERN";
-/// Set on the re-run, so it does not add the argument twice.
-const PATCHED: &str = "CELLAR_CORE_METADATA_ADDED";
+/// Set on the re-run, so it does not adjust the arguments twice.
+const ADJUSTED: &str = "CELLAR_RUSTC_ARGS_ADJUSTED";
 
 /// Hands the process to evcxr when it is a cell process or a rustc wrapper; returns otherwise.
 pub fn hand_over() {
     if std::env::var_os(WRAP_RUSTC).is_some()
         && std::env::var_os(FORCE_DYLIB).is_some()
-        && std::env::var_os(PATCHED).is_none()
+        && std::env::var_os(ADJUSTED).is_none()
     {
-        if let Some(metadata) = std_metadata() {
+        let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+        let level = cell_opt_level::chosen();
+        let rewritten = level.and_then(|level| cell_opt_level::rewrite(&args, &level));
+        let metadata = std_metadata();
+        if rewritten.is_some() || metadata.is_some() {
+            let mut args = rewritten.unwrap_or(args);
+            if let Some(metadata) = metadata {
+                args.push(format!("--extern=core={}", metadata.display()).into());
+            }
             let status = std::env::current_exe().and_then(|exe| {
                 std::process::Command::new(exe)
-                    .args(std::env::args_os().skip(1))
-                    .arg(format!("--extern=core={}", metadata.display()))
-                    .env(PATCHED, "1")
+                    .args(args)
+                    .env(ADJUSTED, "1")
                     .status()
             });
             match status {

@@ -1,21 +1,25 @@
-//! The folder one kernel builds its cells in.
+//! The folders one kernel works in.
 //!
 //! evcxr reads its settings from `evcxr.toml` in `EVCXR_CONFIG_DIR`; ours turns static linking
 //! off from the first compile (so one `static` in `cellar` is shared by every cell, instead of a
-//! new copy per cell) and makes `cellar` and `serde` dependencies of every cell. The build folder
-//! must not be shared by two kernels running at once, so each kernel gets its own, copied from a
-//! seed that `cellar-kernel install` built once: the first cell does not compile the runtime.
-//! The folder also holds the store where the cell process keeps copies of `cache_data` entries,
-//! so they survive the process; it goes with the kernel.
+//! new copy per cell) and makes `cellar` and `serde` dependencies of every cell. Cells compile in
+//! a build folder taken from the pool beside the seed (`build_folders`), which starts as a copy
+//! of what `cellar-kernel install` built, so the first cell does not compile the runtime. The
+//! kernel's own folder holds the settings and the store where the cell process keeps copies of
+//! `cache_data` entries, so they survive the process; it goes with the kernel.
 
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
+use super::build_folders::{self, BuildFolder};
+use super::cell_opt_level;
 use crate::runtime_source::RuntimePaths;
 use cellar::protocol::{SESSION_FILE_ENV, STORE_DIR_ENV};
 
 pub struct Workspace {
     pub dir: PathBuf,
+    /// The build folder from the pool, held while the kernel runs (none for the seed itself).
+    _build: Option<BuildFolder>,
     lifetime: Lifetime,
 }
 
@@ -29,28 +33,59 @@ enum Lifetime {
 }
 
 impl Workspace {
-    /// A fresh folder for one kernel, seeded from the install-time build when there is one.
+    /// A fresh folder for one kernel, building in a folder of the seed's pool. When the pool
+    /// cannot be used (a read-only data folder), the kernel builds in a copy of the seed of its
+    /// own, as slow to restart as it is safe.
     pub fn for_kernel(runtime: &RuntimePaths) -> Result<Workspace> {
         let dir =
             std::env::temp_dir().join(format!("cellar-kernel-{}", uuid::Uuid::new_v4().simple()));
-        if runtime.seed.join("build").is_dir() {
-            copy_tree(&runtime.seed.join("build"), &dir.join("build"))?;
-        }
-        Workspace::at(dir, &runtime.cellar, Lifetime::Kernel)
+        let (build, held) = match build_folders::take(&runtime.seed) {
+            Ok(folder) => (folder.path.clone(), Some(folder)),
+            Err(error) => {
+                eprintln!("cellar: building in a folder of this kernel's own: {error:#}");
+                let own = dir.join("build");
+                if runtime.seed.join("build").is_dir() {
+                    copy_tree(&runtime.seed.join("build"), &own)?;
+                }
+                (own, None)
+            }
+        };
+        Workspace::at(dir, build, held, &runtime.cellar, Lifetime::Kernel)
     }
 
     /// The seed folder itself, for `cellar-kernel install` to build the runtime into.
     pub fn seed(runtime: &RuntimePaths) -> Result<Workspace> {
-        Workspace::at(runtime.seed.clone(), &runtime.cellar, Lifetime::Kept)
+        let build = runtime.seed.join("build");
+        Workspace::at(
+            runtime.seed.clone(),
+            build,
+            None,
+            &runtime.cellar,
+            Lifetime::Kept,
+        )
     }
 
-    fn at(dir: PathBuf, cellar: &Path, lifetime: Lifetime) -> Result<Workspace> {
-        let build = dir.join("build");
-        std::fs::create_dir_all(&build)
-            .with_context(|| format!("creating the build folder {}", build.display()))?;
+    fn at(
+        dir: PathBuf,
+        build: PathBuf,
+        held: Option<BuildFolder>,
+        cellar: &Path,
+        lifetime: Lifetime,
+    ) -> Result<Workspace> {
+        for folder in [&dir, &build] {
+            std::fs::create_dir_all(folder)
+                .with_context(|| format!("creating the folder {}", folder.display()))?;
+        }
         let config = evcxr_toml(&build, cellar);
         std::fs::write(dir.join("evcxr.toml"), config).context("writing evcxr.toml")?;
-        Ok(Workspace { dir, lifetime })
+        let workspace = Workspace {
+            dir,
+            _build: held,
+            lifetime,
+        };
+        cell_opt_level::choose(&workspace.cell_opt_level_file(), cell_opt_level::CELLS)
+            .context("writing the cells' opt-level")?;
+        Ok(workspace)
     }
 
     /// Points evcxr (and, through the environment the cell process inherits, the runtime) here.
@@ -59,6 +94,7 @@ impl Workspace {
         std::env::set_var("EVCXR_CONFIG_DIR", &self.dir);
         std::env::set_var(SESSION_FILE_ENV, self.session_file());
         std::env::set_var(STORE_DIR_ENV, self.store_dir());
+        std::env::set_var(cell_opt_level::FILE_ENV, self.cell_opt_level_file());
         // Dependencies are shared libraries linked against the toolchain's libstd.so; rustc
         // (loading proc macros) and the cell process must find it. The relative rpath rustc
         // records does not survive copying the seed, so name the folder outright.
@@ -73,6 +109,11 @@ impl Workspace {
                 std::env::set_var("LD_LIBRARY_PATH", joined);
             }
         }
+    }
+
+    /// The optimisation level of the cell crate (see `cell_opt_level`).
+    pub fn cell_opt_level_file(&self) -> PathBuf {
+        self.dir.join("cell-opt-level")
     }
 
     pub fn session_file(&self) -> PathBuf {
@@ -109,7 +150,7 @@ fn toml_string(text: &str) -> String {
 }
 
 /// Copies a build folder keeping modification times, so cargo sees the copy as up to date.
-fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+pub(super) fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;
     let status = std::process::Command::new("cp")
         .arg("-a")

@@ -19,6 +19,8 @@ pub struct CellItems {
     pub items: Vec<CellItem>,
     /// `:dep` lines: (crate name as code names it, the whole line).
     pub deps: Vec<(String, String)>,
+    /// Bytes of the expression the cell ends in (no semicolon): its result, which evcxr shows.
+    pub final_expression: Option<Range<usize>>,
 }
 
 #[derive(Debug)]
@@ -131,6 +133,13 @@ impl CellItems {
             .collect();
         let block = syn::parse_str::<syn::Block>(&format!("{{\n{masked}\n}}")).ok()?;
         let lines = LineIndex::new(cell);
+        let final_expression = match block.stmts.last() {
+            Some(syn::Stmt::Expr(expr, None)) => lines.range_of_tokens(expr.to_token_stream()),
+            Some(syn::Stmt::Macro(call)) if call.semi_token.is_none() => {
+                lines.range_of_tokens(call.to_token_stream())
+            }
+            _ => None,
+        };
         let items = block
             .stmts
             .into_iter()
@@ -150,7 +159,11 @@ impl CellItems {
                 })
             })
             .collect();
-        Some(CellItems { items, deps })
+        Some(CellItems {
+            items,
+            deps,
+            final_expression,
+        })
     }
 
     /// The first byte of the first line that is Rust code (not a `:` command): where text the

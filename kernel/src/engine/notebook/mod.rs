@@ -13,6 +13,7 @@ mod dependencies;
 mod edits;
 mod expansion;
 mod ownership;
+mod result_display;
 
 use cell_items::{BlockIdentity, CellItems, ItemKind};
 use cellar_codegen::Layout;
@@ -21,6 +22,7 @@ use edits::Edit;
 pub use edits::{LineIndex, SourceMap};
 use ownership::{anchor, anchor_name, free_name, tombstone, Owner};
 use quote::ToTokens;
+pub use result_display::{changes_formatting, ResultDisplay, SHOW_METHOD};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A cell as the engine gets it from the handler.
@@ -31,6 +33,8 @@ pub struct CellSource<'a> {
     pub cell_id: Option<&'a str>,
     /// JupyterLab's `metadata.deletedCells`: cells deleted or cut since the last execute.
     pub deleted_cells: &'a [String],
+    /// Who shows the cell's final expression, as the engine would have it.
+    pub display: ResultDisplay,
 }
 
 /// The source for evcxr, the map back to the user's text, and the model once the cell ran.
@@ -38,6 +42,8 @@ pub struct Prepared {
     pub source: String,
     pub map: SourceMap,
     pub notebook: Notebook,
+    /// Who shows the final expression in `source`.
+    pub display: ResultDisplay,
 }
 
 /// Why a cell could not be prepared.
@@ -100,6 +106,7 @@ impl Notebook {
                 source: cell.code.to_string(),
                 map: SourceMap::default(),
                 notebook: self.clone(),
+                display: ResultDisplay::Evcxr,
             });
         };
         let mut next = self.clone();
@@ -262,6 +269,14 @@ impl Notebook {
             }
         }
 
+        let display = match (cell.display, &parsed.final_expression) {
+            (ResultDisplay::Kernel, Some(range)) if !next.defines_method(SHOW_METHOD) => {
+                edits.extend(result_display::edits(range.clone()));
+                ResultDisplay::Kernel
+            }
+            _ => ResultDisplay::Evcxr,
+        };
+
         let mut prefix = removals;
         prefix.extend(next.resend_stale(&defined, &anchors_now)?);
         if !prefix.is_empty() {
@@ -279,6 +294,7 @@ impl Notebook {
             source: edited.text,
             map: edited.map,
             notebook: next,
+            display,
         })
     }
 
@@ -318,6 +334,16 @@ impl Notebook {
             }
             Reached::Import(name) => format!("use {name}"),
             Reached::Dep(name) => format!(":dep {name}"),
+        })
+    }
+
+    /// Whether a notebook impl block defines a method or associated item called `name`.
+    fn defines_method(&self, name: &str) -> bool {
+        self.blocks.values().any(|block| {
+            block
+                .identity
+                .defines()
+                .is_some_and(|defines| defines.contains(name))
         })
     }
 
@@ -529,6 +555,7 @@ pub mod tests_support {
                 code,
                 cell_id: None,
                 deleted_cells: &[],
+                display: ResultDisplay::Evcxr,
             })
             .unwrap();
         (prepared.source, prepared.map)

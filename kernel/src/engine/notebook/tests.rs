@@ -24,6 +24,7 @@ impl Kernel {
                 code,
                 cell_id,
                 deleted_cells: &deleted,
+                display: ResultDisplay::Evcxr,
             })
             .unwrap();
         self.notebook = prepared.notebook;
@@ -300,4 +301,40 @@ fn a_function_that_becomes_cached_frees_its_old_name() {
         ),
         "{plain}"
     );
+}
+
+fn prepare_with_kernel_display(notebook: &Notebook, code: &str) -> Prepared {
+    notebook
+        .prepare(CellSource {
+            code,
+            cell_id: None,
+            deleted_cells: &[],
+            display: ResultDisplay::Kernel,
+        })
+        .unwrap()
+}
+
+#[test]
+fn the_kernel_shows_a_final_expression_unless_the_notebook_has_its_own_display_method() {
+    let plain = prepare_with_kernel_display(&Notebook::default(), "let x = 1;\nx + 1");
+    assert_eq!(plain.display, ResultDisplay::Kernel);
+    assert!(
+        plain
+            .source
+            .ends_with("{ use cellar::__private::ShowWithDebug as _; (x + 1).evcxr_display(); };"),
+        "{}",
+        plain.source
+    );
+
+    let statement = prepare_with_kernel_display(&Notebook::default(), "let x = 1;");
+    assert_eq!(statement.display, ResultDisplay::Evcxr);
+    assert_eq!(statement.source, "let x = 1;");
+
+    let own = prepare_with_kernel_display(
+        &Notebook::default(),
+        "struct Chart;\nimpl Chart { fn evcxr_display(&self) {} }",
+    );
+    let after = prepare_with_kernel_display(&own.notebook, "Chart");
+    assert_eq!(after.display, ResultDisplay::Evcxr);
+    assert_eq!(after.source, "Chart");
 }

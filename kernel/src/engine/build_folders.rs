@@ -1,0 +1,163 @@
+//! Build folders kept between kernels, so what one kernel compiled the next one reuses.
+//!
+//! evcxr compiles every cell, and every `:dep` crate, in its build folder. A folder that goes
+//! with its kernel makes each restart build the `:dep` crates again (5 s for `rand`) and start
+//! the cell crate's incremental cache from nothing. So kernels take a folder from a pool inside
+//! the seed folder, `<seed>/kernels/<n>`. Each is held with an exclusive file lock while a kernel
+//! uses it: two kernels never share one, and a kernel that dies frees its folder. A folder starts
+//! as a copy of the seed's build, and is copied again when the seed was rebuilt since, or when
+//! it grew past [`SIZE_LIMIT`].
+
+use anyhow::{Context, Result};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// A folder that grew past this many bytes is started again from the seed.
+pub const SIZE_LIMIT: u64 = 4 << 30;
+
+/// The pool inside a seed folder.
+const POOL: &str = "kernels";
+/// Which seed build a folder was copied from (the seed stamp's modification time).
+const SEEDED_FROM: &str = "seeded-from";
+const LOCK: &str = "lock";
+
+/// A build folder this kernel holds until it is dropped.
+pub struct BuildFolder {
+    pub path: PathBuf,
+    _lock: File,
+}
+
+/// Takes the first free folder of the pool of `seed`, making a new one when all are held.
+pub fn take(seed: &Path) -> Result<BuildFolder> {
+    let pool = seed.join(POOL);
+    std::fs::create_dir_all(&pool)
+        .with_context(|| format!("creating the build folder pool {}", pool.display()))?;
+    for n in 0.. {
+        let slot = pool.join(n.to_string());
+        std::fs::create_dir_all(&slot)
+            .with_context(|| format!("creating the build folder {}", slot.display()))?;
+        let lock = File::create(slot.join(LOCK))
+            .with_context(|| format!("creating the lock of {}", slot.display()))?;
+        match lock.try_lock() {
+            Ok(()) => {
+                let path = slot.join("build");
+                prepare(seed, &slot, &path)?;
+                return Ok(BuildFolder { path, _lock: lock });
+            }
+            Err(std::fs::TryLockError::WouldBlock) => continue,
+            Err(std::fs::TryLockError::Error(error)) => {
+                return Err(error).with_context(|| format!("locking {}", slot.display()))
+            }
+        }
+    }
+    unreachable!("the pool has a free folder")
+}
+
+/// Makes `build` (in `slot`) ready: a fresh copy of the seed's build when it has none, when
+/// the seed changed, or when it grew too big; evcxr's per-build copies of old cells removed.
+fn prepare(seed: &Path, slot: &Path, build: &Path) -> Result<()> {
+    let seed_build = seed.join("build");
+    let wanted = seed_identity(seed);
+    let recorded = std::fs::read_to_string(slot.join(SEEDED_FROM)).ok();
+    let fresh = build.is_dir() && recorded == wanted && tree_size(build) <= SIZE_LIMIT;
+    if !fresh {
+        if build.exists() {
+            std::fs::remove_dir_all(build)
+                .with_context(|| format!("clearing the build folder {}", build.display()))?;
+        }
+        if seed_build.is_dir() {
+            super::workspace::copy_tree(&seed_build, build)?;
+        }
+        std::fs::create_dir_all(build)
+            .with_context(|| format!("creating the build folder {}", build.display()))?;
+        if let Some(identity) = &wanted {
+            std::fs::write(slot.join(SEEDED_FROM), identity)
+                .with_context(|| format!("writing {}", slot.join(SEEDED_FROM).display()))?;
+        }
+    }
+    remove_old_cell_libraries(build);
+    Ok(())
+}
+
+/// The seed build a folder comes from: the time its stamp was written, when it has one.
+fn seed_identity(seed: &Path) -> Option<String> {
+    let modified = std::fs::metadata(seed.join(crate::seed::STAMP_FILE))
+        .and_then(|meta| meta.modified())
+        .ok()?;
+    let since = modified.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some(since.as_nanos().to_string())
+}
+
+/// evcxr copies each cell's library to `code_<n>.so`; an earlier kernel's are of no use.
+fn remove_old_cell_libraries(build: &Path) {
+    for entry in walkdir::WalkDir::new(build.join("target"))
+        .into_iter()
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy();
+        if entry.file_type().is_file() && name.starts_with("libcode_") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+fn tree_size(dir: &Path) -> u64 {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.metadata().ok())
+        .filter(|meta| meta.is_file())
+        .map(|meta| meta.len())
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seed_with_build() -> tempfile::TempDir {
+        let seed = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(seed.path().join("build/target")).unwrap();
+        std::fs::write(seed.path().join("build/target/runtime.so"), b"built").unwrap();
+        std::fs::write(seed.path().join(crate::seed::STAMP_FILE), b"{}").unwrap();
+        seed
+    }
+
+    #[test]
+    fn a_held_folder_is_not_given_to_a_second_kernel_and_is_reused_once_freed() {
+        let seed = seed_with_build();
+        let first = take(seed.path()).unwrap();
+        let second = take(seed.path()).unwrap();
+        assert_ne!(first.path, second.path);
+        assert!(
+            first.path.join("target/runtime.so").is_file(),
+            "copied from the seed"
+        );
+        std::fs::write(first.path.join("target/dep.so"), b"a :dep crate").unwrap();
+        std::fs::write(first.path.join("target/libcode_3.so"), b"a cell").unwrap();
+        let first_path = first.path.clone();
+        drop(first);
+        let again = take(seed.path()).unwrap();
+        assert_eq!(again.path, first_path);
+        assert!(
+            again.path.join("target/dep.so").is_file(),
+            "kept between kernels"
+        );
+        assert!(
+            !again.path.join("target/libcode_3.so").exists(),
+            "old cells removed"
+        );
+    }
+
+    #[test]
+    fn a_rebuilt_seed_is_copied_again() {
+        let seed = seed_with_build();
+        let path = take(seed.path()).unwrap().path;
+        std::fs::write(path.join("target/dep.so"), b"built against the old seed").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(seed.path().join(crate::seed::STAMP_FILE), b"{ }").unwrap();
+        let again = take(seed.path()).unwrap();
+        assert!(!again.path.join("target/dep.so").exists());
+        assert!(again.path.join("target/runtime.so").is_file());
+    }
+}

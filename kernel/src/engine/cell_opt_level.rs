@@ -1,0 +1,121 @@
+//! The optimisation level of the cells' own crate, apart from their dependencies.
+//!
+//! evcxr compiles every crate of a cell's build at one level, 2 unless `:opt` says otherwise.
+//! Dependencies (the runtime, `:dep` crates) are built once, so 2 costs them nothing later; the
+//! cell crate is built on every run, and at level 1 it compiles in about half the time while
+//! the user's loops run as fast (BENCHMARKS.md). So the kernel, which is the rustc wrapper evcxr
+//! calls, lowers the cell crate to level 1. A user who runs `:opt` chooses for every crate, and
+//! the kernel steps aside: the level lives in a file of the kernel's workspace, removed then.
+
+use std::ffi::{OsStr, OsString};
+use std::path::Path;
+
+/// Names the file that holds the level (set for the wrapper processes cargo starts).
+pub const FILE_ENV: &str = "CELLAR_CELL_OPT_LEVEL_FILE";
+
+/// The level cells are built at until the user runs `:opt`.
+pub const CELLS: &str = "1";
+
+/// The crate evcxr builds each cell into.
+const CELL_CRATE: &str = "ctx";
+
+/// Sets the cells' level for this kernel.
+pub fn choose(file: &Path, level: &str) -> std::io::Result<()> {
+    std::fs::write(file, level)
+}
+
+/// The user chose a level with `:opt`: every crate follows evcxr's.
+pub fn step_aside() {
+    if let Some(file) = std::env::var_os(FILE_ENV) {
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => eprintln!("cellar: could not hand the opt-level back to evcxr: {error}"),
+        }
+    }
+}
+
+/// Whether a cell line sets evcxr's optimisation level.
+pub fn sets_level(cell: &str) -> bool {
+    cell.lines()
+        .any(|line| line.trim_start().split_whitespace().next() == Some(":opt"))
+}
+
+/// The level the kernel chose for cells, when it has one.
+pub fn chosen() -> Option<String> {
+    let file = std::env::var_os(FILE_ENV)?;
+    let level = std::fs::read_to_string(file).ok()?;
+    let level = level.trim();
+    (!level.is_empty()).then(|| level.to_string())
+}
+
+/// rustc's arguments with the cell crate's opt-level set to `level`; other crates' unchanged.
+/// `None` when nothing changes.
+pub fn rewrite(args: &[OsString], level: &str) -> Option<Vec<OsString>> {
+    let is_cell = args
+        .windows(2)
+        .any(|pair| pair[0] == "--crate-name" && pair[1] == CELL_CRATE);
+    if !is_cell {
+        return None;
+    }
+    let mut out = Vec::with_capacity(args.len() + 2);
+    let mut rest = args.iter().peekable();
+    while let Some(arg) = rest.next() {
+        let next_is_level = rest.peek().is_some_and(|next| is_opt_level(next));
+        if arg == "-C" && next_is_level {
+            rest.next();
+        } else if !(arg.to_str().is_some_and(|a| a.starts_with("-Copt-level="))) {
+            out.push(arg.clone());
+        }
+    }
+    out.push("-C".into());
+    out.push(format!("opt-level={level}").into());
+    Some(out)
+}
+
+fn is_opt_level(arg: &OsStr) -> bool {
+    arg.to_str().is_some_and(|a| a.starts_with("opt-level="))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(text: &str) -> Vec<OsString> {
+        text.split(' ').map(OsString::from).collect()
+    }
+
+    #[test]
+    fn the_cell_crate_gets_the_chosen_level() {
+        let cell = args("rustc --crate-name ctx src/lib.rs -C opt-level=2 -C embed-bitcode=no");
+        let out = rewrite(&cell, "1").unwrap();
+        assert_eq!(
+            out,
+            args("rustc --crate-name ctx src/lib.rs -C embed-bitcode=no -C opt-level=1")
+        );
+        let joined = args("rustc --crate-name ctx -Copt-level=3 x.rs");
+        assert_eq!(
+            rewrite(&joined, "1").unwrap(),
+            args("rustc --crate-name ctx x.rs -C opt-level=1")
+        );
+        // Level 0 is cargo's default: it passes no flag at all.
+        assert_eq!(
+            rewrite(&args("rustc --crate-name ctx x.rs"), "1").unwrap(),
+            args("rustc --crate-name ctx x.rs -C opt-level=1")
+        );
+    }
+
+    #[test]
+    fn dependencies_keep_their_level() {
+        assert_eq!(
+            rewrite(&args("rustc --crate-name serde -C opt-level=2"), "1"),
+            None
+        );
+    }
+
+    #[test]
+    fn opt_commands_are_found_on_any_line() {
+        assert!(sets_level(":dep rand\n:opt 2\n1"));
+        assert!(!sets_level("let opt = 1;"));
+    }
+}
