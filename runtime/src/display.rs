@@ -153,7 +153,7 @@ pub fn clear_output(wait: bool) {
     protocol::send("clear_output", &json!({ "wait": wait }));
 }
 
-fn show(data: MimeBundle) -> DisplayHandle {
+pub(crate) fn show(data: MimeBundle) -> DisplayHandle {
     let handle = DisplayHandle {
         id: new_display_id(),
     };

@@ -93,6 +93,7 @@
 
 extern crate self as cellar;
 
+mod control;
 mod data;
 pub mod display;
 pub mod env;

@@ -23,6 +23,11 @@ const HEADERS: [&str; 9] = [
 /// Shows the stats of every cache. `format`: `"html"` (or empty: an HTML table with a text
 /// fallback), `"text"` (text only) or `"json"` (the stats as JSON, with a text fallback).
 pub fn report(format: &str) -> DisplayHandle {
+    display::show(bundle(format))
+}
+
+/// The mime bundle [`report`] shows; the kernel's `:cellar` asks for it on the control channel.
+pub fn bundle(format: &str) -> display::MimeBundle {
     let stats = registry::stats();
     let (headers, rows) = table(&stats);
     let mut text = if stats.is_empty() {
@@ -39,17 +44,18 @@ pub fn report(format: &str) -> DisplayHandle {
         text.push_str(&format!("\n{line}"));
         html.push_str(&format!("<p>{}</p>", display::escape(&line)));
     }
+    let plain = |text: String| display::bundle_of([("text/plain", Value::String(text))]);
     match format {
-        "" | "html" => display::mime_bundle([
+        "" | "html" => display::bundle_of([
             ("text/html", Value::String(html)),
             ("text/plain", Value::String(text)),
         ]),
-        "text" => display::text(&text),
-        "json" => display::mime_bundle([
+        "text" => plain(text),
+        "json" => display::bundle_of([
             ("application/json", json!(stats)),
             ("text/plain", Value::String(text)),
         ]),
-        other => display::text(&format!(
+        other => plain(format!(
             "cellar: unknown report format `{other}`: use html, text or json"
         )),
     }

@@ -88,15 +88,20 @@ fn square(x: u64) -> u64 {
     x * x
 }
 
-/// What the kernel does before it answers a cell: wait until no write is pending.
+/// What the kernel does before it answers a cell: ask on the control channel for the queued
+/// writes, and wait for the answer.
 fn wait_like_the_kernel() {
-    let store = PathBuf::from(std::env::var_os(cellar::protocol::STORE_DIR_ENV).unwrap());
-    let marker = store
-        .join(cellar::protocol::PENDING_DIR)
-        .join(std::process::id().to_string());
-    while marker.exists() {
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
+    use std::io::{BufRead, Write};
+    let socket = std::env::var_os(cellar::protocol::CONTROL_SOCKET_ENV).unwrap();
+    let mut stream = std::os::unix::net::UnixStream::connect(socket).unwrap();
+    let request = serde_json::to_string(&cellar::protocol::ControlRequest::WaitForWrites).unwrap();
+    stream.write_all(format!("{request}\n").as_bytes()).unwrap();
+    let mut reply = String::new();
+    std::io::BufReader::new(stream)
+        .read_line(&mut reply)
+        .unwrap();
+    let reply: cellar::protocol::ControlReply = serde_json::from_str(&reply).unwrap();
+    assert_eq!(reply, cellar::protocol::ControlReply::Done { count: 0 });
 }
 
 fn clears() {
@@ -194,10 +199,16 @@ fn a_later_process_hits_a_persisted_entry_and_replays_its_outputs() {
 #[test]
 fn an_entry_in_the_kernel_store_outlives_a_process_that_aborts() {
     let dir = scratch("crash");
-    let store = [(
-        cellar::protocol::STORE_DIR_ENV,
-        dir.join("store").into_os_string(),
-    )];
+    let store = [
+        (
+            cellar::protocol::STORE_DIR_ENV,
+            dir.join("store").into_os_string(),
+        ),
+        (
+            cellar::protocol::CONTROL_SOCKET_ENV,
+            dir.join("control.sock").into_os_string(),
+        ),
+    ];
     for _ in 0..2 {
         let out = command("unpersisted", true, &borrowed(&env(&dir, &store)))
             .output()

@@ -58,6 +58,8 @@ fn fitting(registry: &Registry, key: &RegistryKey, spec: &dyn ErasedSpec) -> Opt
 
 /// The cache for `spec` in the current session, created (or replaced) if need be.
 pub(crate) fn cache_for(spec: &'static dyn ErasedSpec, data: Option<DataOps>) -> Arc<FnCache> {
+    // From the first cache on, the kernel has something to ask about.
+    crate::control::serve_in_background();
     let key = RegistryKey {
         fn_key: *spec.key(),
         session: session_of(spec),

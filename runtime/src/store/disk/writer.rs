@@ -2,13 +2,12 @@
 //!
 //! In the kernel's cell process (a store folder is set, see [`super::location`]) writes and
 //! deletions go to one background thread and run in the order they were asked for, so a
-//! deletion asked after a write wins. While work is queued a marker file `pending/<pid>` exists
-//! in the store folder; the kernel waits for it to go before it sends the cell's reply, so an
-//! entry is on disk when its cell is reported done. In a plain program the work runs on the
-//! calling thread, and is done when the cached call returns.
+//! deletion asked after a write wins. Before it sends a cell's reply, the kernel asks the
+//! runtime to wait for the queue ([`flush`], on the control channel), so an entry is on disk
+//! when its cell is reported done. In a plain program the work runs on the calling thread, and
+//! is done when the cached call returns.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Condvar, LazyLock, Mutex, MutexGuard};
 
@@ -16,17 +15,13 @@ type Job = Box<dyn FnOnce() + Send>;
 
 struct Queue {
     sender: Sender<Job>,
-    /// Jobs queued and not finished; the marker file exists exactly while this is not zero.
+    /// Jobs queued and not finished.
     pending: Mutex<usize>,
     idle: Condvar,
-    marker: PathBuf,
 }
 
 static QUEUE: LazyLock<Option<Queue>> = LazyLock::new(|| {
-    let store = super::location::store_dir()?;
-    let marker = store
-        .join(crate::protocol::PENDING_DIR)
-        .join(std::process::id().to_string());
+    super::location::store_dir()?;
     let (sender, receiver) = mpsc::channel::<Job>();
     let spawned = std::thread::Builder::new()
         .name("cellar-disk".into())
@@ -40,7 +35,6 @@ static QUEUE: LazyLock<Option<Queue>> = LazyLock::new(|| {
         sender,
         pending: Mutex::new(0),
         idle: Condvar::new(),
-        marker,
     })
 });
 
@@ -56,16 +50,7 @@ pub(crate) fn submit(job: impl FnOnce() + Send + 'static) {
     let Some(queue) = QUEUE.as_ref() else {
         return run(Box::new(job));
     };
-    {
-        let mut pending = lock(queue);
-        if *pending == 0 {
-            if let Some(dir) = queue.marker.parent() {
-                let _ = std::fs::create_dir_all(dir);
-            }
-            let _ = std::fs::write(&queue.marker, b"");
-        }
-        *pending += 1;
-    }
+    *lock(queue) += 1;
     if let Err(mpsc::SendError(job)) = queue.sender.send(Box::new(job)) {
         // The thread is gone (it never panics: jobs run under catch_unwind); do it here.
         run(job);
@@ -90,7 +75,6 @@ fn finished() {
     let mut pending = lock(queue);
     *pending -= 1;
     if *pending == 0 {
-        let _ = std::fs::remove_file(&queue.marker);
         queue.idle.notify_all();
     }
 }
