@@ -103,7 +103,6 @@ pub mod policy;
 pub mod protocol;
 mod replay;
 mod report;
-mod result_display;
 pub mod session;
 mod spinner;
 mod store;

@@ -5,7 +5,6 @@
 pub use crate::__cellar_item as item;
 pub use crate::hash::{CacheHash, Digest, KeyHasher};
 pub use crate::report::{bundle as report_bundle, report};
-pub use crate::result_display::ShowWithDebug;
 pub use crate::store::spec::{CacheKind, FnSpec, Options, Persist, Scope, Spinner};
 pub use crate::store::stats::CacheStats;
 

@@ -1,13 +1,14 @@
 //! Running one cell (and answering completion and inspection) on the engine thread.
 
+use super::cell_opt_level;
+use super::control::{self, Answer};
 use super::diagnostics::{self, CellError, CellText};
-use super::notebook::{
-    changes_formatting, CellSource, Notebook, ResultDisplay, SourceMap, SHOW_METHOD,
-};
+use super::notebook::{changes_formatting, CellSource, Notebook, ResultDisplay, SHOW_METHOD};
 use super::outputs::OutputSink;
-use super::{cell_opt_level, pending_writes};
+use super::runtime_loading::{self, RuntimeLoad};
 use super::{commands, Cell, CellOutcome, InputReader};
 use crate::sockets::Iopub;
+use cellar::protocol::ControlRequest;
 use serde_json::{json, Map, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -30,36 +31,56 @@ pub struct Runner {
     pub(super) notebook: Notebook,
     /// Who shows final expressions: evcxr once the user changed its formatting.
     display: ResultDisplay,
+    runtime: RuntimeLoad,
     shared: Shared,
 }
 
 impl Runner {
-    /// Starts evcxr (its first compile) and loads `evcxr.toml`: `cellar` and `serde` become
-    /// dependencies of every cell, already built when the workspace came from the seed.
-    /// How long each step took goes to the kernel log: together they are most of the time from
-    /// kernel start to the first result.
+    /// Starts evcxr (its first compile). The runtime comes later (`runtime_loading`). How
+    /// long it took goes to the kernel log: it is most of the time to the first result.
     pub fn start(shared: Shared) -> anyhow::Result<Runner> {
         let started = std::time::Instant::now();
-        let (mut context, outputs) =
+        let (context, outputs) =
             evcxr::CommandContext::new().map_err(|e| anyhow::anyhow!("{e}"))?;
-        let evcxr_ready = started.elapsed();
-        let sink = OutputSink::start(shared.iopub.clone(), outputs);
-        context
-            .execute(":load_config --quiet")
-            .map_err(|e| anyhow::anyhow!("loading evcxr.toml: {e}"))?;
         eprintln!(
-            "cellar: evcxr started in {:.2} s (it compiles a first crate); the runtime was loaded in {:.2} s more",
-            evcxr_ready.as_secs_f64(),
-            (started.elapsed() - evcxr_ready).as_secs_f64()
+            "cellar: evcxr started in {:.2} s (it compiles a first crate)",
+            started.elapsed().as_secs_f64()
         );
+        let sink = OutputSink::start(shared.iopub.clone(), outputs);
         *shared.child.lock().unwrap() = Some(context.process_handle());
         Ok(Runner {
             context,
             sink,
             notebook: Notebook::default(),
             display: ResultDisplay::Kernel,
+            runtime: RuntimeLoad::Pending,
             shared,
         })
+    }
+
+    /// Loads `evcxr.toml`: `cellar` and `serde` become dependencies of every cell, already
+    /// built when the build folder came from the seed. Once; a failure is tried again later.
+    pub fn load_runtime(&mut self) -> Result<(), String> {
+        if self.runtime == RuntimeLoad::Loaded {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        self.sink.detach();
+        let loaded = self.context.execute(":load_config --quiet");
+        self.sink.settle();
+        match loaded {
+            Ok(_) => {
+                self.runtime = RuntimeLoad::Loaded;
+                eprintln!(
+                    "cellar: the runtime was added in {:.2} s",
+                    started.elapsed().as_secs_f64()
+                );
+                Ok(())
+            }
+            Err(error) => Err(format!(
+                "the cellar runtime could not be added to the cells: {error}"
+            )),
+        }
     }
 
     pub fn execute(&mut self, cell: Cell) -> CellOutcome {
@@ -72,6 +93,11 @@ impl Runner {
         }
         if cell_opt_level::sets_level(&cell.code) {
             cell_opt_level::step_aside();
+        }
+        if runtime_loading::needed_by(&cell.code) {
+            if let Err(error) = self.load_runtime() {
+                return failed(CellError::new("RuntimeNotLoaded", error));
+            }
         }
         match commands::parse(&cell.code) {
             Some(command) => commands::run(self, command),
@@ -114,16 +140,6 @@ impl Runner {
         outcome
     }
 
-    /// Runs code of the kernel's own (no cell of the notebook), its result not shown.
-    pub(super) fn evaluate_internal(&mut self, code: &str) -> CellOutcome {
-        let text = CellText {
-            sent: code,
-            map: &SourceMap::default(),
-            original: code,
-        };
-        self.run_source(&text, 0, true).0
-    }
-
     /// Runs the source a cell became (`text.sent`) and sends its result.
     fn run_source(
         &mut self,
@@ -144,9 +160,10 @@ impl Runner {
         let result = self
             .context
             .execute_with_callbacks(text.sent, &mut callbacks);
-        // An interrupt may still stop a write that hangs: the cell is not over until it is done.
-        if let Some(child) = self.shared.child.lock().unwrap().clone() {
-            pending_writes::wait(&child);
+        // The cell is not over until its entries are on disk; an interrupt may still stop a
+        // write that hangs (the process goes, and with it the wait).
+        if let Err(error) = control::ask(&ControlRequest::WaitForWrites, None) {
+            eprintln!("cellar: {error}");
         }
         self.shared.running.store(false, Ordering::SeqCst);
         let panics = self.sink.settle();
@@ -287,26 +304,22 @@ impl Runner {
 
     /// A client session went away: its session-scoped entries are released.
     pub fn release_session(&mut self, session: &str) {
-        let code = format!(
-            "cellar::__private::release_session({});",
-            serde_json::to_string(session).unwrap_or_default()
-        );
-        self.run_in_background(&code, "releasing a session's caches");
+        self.ask_in_background(ControlRequest::ReleaseSession {
+            session: session.to_string(),
+        });
     }
 
     /// Kernel shutdown: every cached entry is released, so `on_release` hooks run.
     pub fn release_all(&mut self) {
-        self.run_in_background(
-            "cellar::__private::release_all();",
-            "releasing the caches at shutdown",
-        );
+        self.ask_in_background(ControlRequest::ReleaseAll);
     }
 
-    /// Runs kernel code that belongs to no request: its output goes nowhere.
-    fn run_in_background(&mut self, code: &str, what: &str) {
+    /// Asks the runtime for work that belongs to no request: its output goes nowhere.
+    fn ask_in_background(&mut self, request: ControlRequest) {
         self.sink.detach();
-        if let Err(error) = self.context.execute(code) {
-            eprintln!("cellar: {what} failed: {error}");
+        match control::ask(&request, Some(INTERNAL_WORK_WAIT)) {
+            Ok(Answer::Replied(_) | Answer::NotServing) => {}
+            Err(error) => eprintln!("cellar: {error}"),
         }
         self.sink.settle();
     }
@@ -322,6 +335,10 @@ enum Accepted {
     /// ambiguous method): the final expression may not be showable the kernel's way.
     NotShowable,
 }
+
+/// How long the kernel waits for the runtime's own work (a report, a release): `on_release`
+/// hooks are user code, and a hung one must not hang the kernel.
+pub(super) const INTERNAL_WORK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What a user keeps and loses when the cell process is replaced.
 const AFTER_RESTART: &str = "A fresh one was started: the variables defined so far are gone; \

@@ -1,9 +1,12 @@
 //! The kernel's own `:` commands. Everything else that starts with `:` is evcxr's (`:dep`,
-//! `:vars`, `:opt`…) and goes to evcxr unchanged.
+//! `:vars`, `:opt`…) and goes to evcxr unchanged. The `:cellar` commands are requests on the
+//! control channel to the runtime (`control`): they compile nothing.
 
-use super::cell::Runner;
+use super::cell::{Runner, INTERNAL_WORK_WAIT};
+use super::control::{self, Answer};
 use super::diagnostics::CellError;
 use super::CellOutcome;
+use cellar::protocol::{ControlReply, ControlRequest};
 use serde_json::json;
 
 /// A cell that is one kernel command.
@@ -63,7 +66,16 @@ pub fn run(runner: &mut Runner, command: Command) -> CellOutcome {
             None => error("NotFound", &format!("no documentation found for `{name}`")),
         },
         Command::Cellar("") => {
-            let outcome = runner.evaluate_internal("cellar::__private::report(\"\");");
+            // Before any cached call the cell process has no caches: the report (of what is on
+            // disk) is made here, in the kernel, which links the same runtime.
+            let bundle = match control::ask(&ControlRequest::Report, Some(INTERNAL_WORK_WAIT)) {
+                Ok(Answer::Replied(ControlReply::Report { bundle })) => bundle,
+                Ok(_) => cellar::__private::report_bundle(""),
+                Err(failure) => return error("CellarReportFailed", &failure.to_string()),
+            };
+            runner
+                .sink
+                .send("display_data", json!({ "data": bundle, "metadata": {} }));
             let grace = crate::sessions::grace().as_secs_f64();
             let mut policy = format!(
                 "Session-scoped entries are released {grace} s after their client disconnects (set {} in the kernelspec env).\n",
@@ -73,17 +85,22 @@ pub fn run(runner: &mut Runner, command: Command) -> CellOutcome {
             runner
                 .sink
                 .send("stream", json!({ "name": "stdout", "text": policy }));
-            outcome
+            CellOutcome::default()
         }
         Command::Cellar("clear") => {
-            let outcome = runner.evaluate_internal("cellar::__private::clear_everything();");
-            if outcome.error.is_none() {
-                runner.sink.send(
-                    "stream",
-                    json!({ "name": "stdout", "text": "Every cache is empty.\n" }),
-                );
+            match control::ask(&ControlRequest::ClearEverything, Some(INTERNAL_WORK_WAIT)) {
+                Ok(Answer::Replied(_)) => {}
+                // No caches in memory: the files on disk go all the same.
+                Ok(Answer::NotServing) => {
+                    cellar::__private::clear_everything();
+                }
+                Err(failure) => return error("CellarClearFailed", &failure.to_string()),
             }
-            outcome
+            runner.sink.send(
+                "stream",
+                json!({ "name": "stdout", "text": "Every cache is empty.\n" }),
+            );
+            CellOutcome::default()
         }
         Command::Cellar(other) => error(
             "UsageError",

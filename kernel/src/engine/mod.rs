@@ -10,12 +10,13 @@ mod build_folders;
 mod cell;
 pub mod cell_opt_level;
 mod commands;
+mod control;
 pub mod diagnostics;
 pub mod is_complete;
 mod notebook;
 mod outputs;
 mod panics;
-mod pending_writes;
+mod runtime_loading;
 pub mod rustc_wrapper;
 pub mod workspace;
 
@@ -172,10 +173,14 @@ fn run(shared: cell::Shared, queue: crossbeam_channel::Receiver<Job>) {
         let job = match queue.recv_timeout(std::time::Duration::from_millis(300)) {
             Ok(job) => job,
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
-                // The first completion after a cell makes rust-analyzer take in the new code (the
-                // very first also loads the standard library): over a second here, longer than
-                // JupyterLab waits for an answer. Do it while the kernel is idle.
+                // Idle: add the runtime if no cell needed it yet. Then, the first completion after
+                // a cell makes rust-analyzer take in the new code (the very first also loads the
+                // standard library): over a second here, longer than JupyterLab waits for an
+                // answer. Do it while the kernel is idle.
                 if let (false, Some(runner)) = (warmed_up, engine.as_mut()) {
+                    if let Err(error) = runner.load_runtime() {
+                        eprintln!("cellar: {error}");
+                    }
                     runner.complete("std::", 5);
                     warmed_up = true;
                 }

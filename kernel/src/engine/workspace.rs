@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use super::build_folders::{self, BuildFolder};
 use super::cell_opt_level;
 use crate::runtime_source::RuntimePaths;
-use cellar::protocol::{SESSION_FILE_ENV, STORE_DIR_ENV};
+use cellar::protocol::{CONTROL_SOCKET_ENV, SESSION_FILE_ENV, STORE_DIR_ENV};
 
 pub struct Workspace {
     pub dir: PathBuf,
@@ -95,6 +95,7 @@ impl Workspace {
         std::env::set_var(SESSION_FILE_ENV, self.session_file());
         std::env::set_var(STORE_DIR_ENV, self.store_dir());
         std::env::set_var(cell_opt_level::FILE_ENV, self.cell_opt_level_file());
+        std::env::set_var(CONTROL_SOCKET_ENV, self.dir.join("control.sock"));
         // Dependencies are shared libraries linked against the toolchain's libstd.so; rustc
         // (loading proc macros) and the cell process must find it. The relative rpath rustc
         // records does not survive copying the seed, so name the folder outright.

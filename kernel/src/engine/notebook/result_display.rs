@@ -2,9 +2,10 @@
 //!
 //! evcxr compiles `(expr).evcxr_display()` and, for the many types without that method
 //! (numbers, strings, collections), compiles the whole cell again with `{:?}` formatting. The
-//! kernel makes the final expression a statement that calls `evcxr_display` with the runtime's
-//! `ShowWithDebug` trait in scope: a type's own method still wins, any `Debug` value is shown
-//! as evcxr would show it, and the cell is built once.
+//! kernel makes the final expression a statement that calls `evcxr_display` with a trait of its
+//! own in scope, implemented for every `Debug` type: a type's own method (inherent) still wins,
+//! any other value is shown as evcxr's fallback shows it, and the cell is built once. The trait
+//! is declared in the statement itself, so a cell needs no dependency for it.
 
 use super::edits::Edit;
 use std::ops::Range;
@@ -23,13 +24,15 @@ pub enum ResultDisplay {
 /// The method evcxr calls to show a value.
 pub const SHOW_METHOD: &str = "evcxr_display";
 
+/// What goes before the expression: the trait, on the expression's own line.
+const BEFORE: &str = "{ trait __CellarShowWithDebug { fn evcxr_display(&self); } \
+impl<T: ::std::fmt::Debug + ?Sized> __CellarShowWithDebug for T { fn evcxr_display(&self) { \
+println!(\"EVCXR_BEGIN_CONTENT text/plain\\n{:?}\\nEVCXR_END_CONTENT\", self); } } (";
+
 /// The edits that make the expression at `range` show itself.
 pub fn edits(range: Range<usize>) -> [Edit; 2] {
     [
-        Edit::insert(
-            range.start,
-            "{ use cellar::__private::ShowWithDebug as _; (",
-        ),
+        Edit::insert(range.start, BEFORE),
         Edit::insert(range.end, format!(").{SHOW_METHOD}(); }};")),
     ]
 }
@@ -53,7 +56,11 @@ mod tests {
         let edited = super::super::edits::apply(cell, edits(start..cell.len()).to_vec()).unwrap();
         assert_eq!(
             edited.text,
-            "let x = 2;\n{ use cellar::__private::ShowWithDebug as _; (x + 1).evcxr_display(); };"
+            format!("let x = 2;\n{BEFORE}x + 1).evcxr_display(); }};")
+        );
+        assert!(
+            !BEFORE.contains('\n'),
+            "the user's lines keep their numbers"
         );
     }
 

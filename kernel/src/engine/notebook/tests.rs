@@ -319,9 +319,7 @@ fn the_kernel_shows_a_final_expression_unless_the_notebook_has_its_own_display_m
     let plain = prepare_with_kernel_display(&Notebook::default(), "let x = 1;\nx + 1");
     assert_eq!(plain.display, ResultDisplay::Kernel);
     assert!(
-        plain
-            .source
-            .ends_with("{ use cellar::__private::ShowWithDebug as _; (x + 1).evcxr_display(); };"),
+        plain.source.ends_with("(x + 1).evcxr_display(); };"),
         "{}",
         plain.source
     );

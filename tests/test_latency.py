@@ -1,0 +1,85 @@
+"""What keeps cells quick, through the real kernel: one build for a final expression, kernel
+commands that compile nothing, and build folders that a later kernel reuses."""
+import glob
+import os
+import pathlib
+
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import start_new_kernel
+
+from conftest import KERNEL_NAME, STARTUP_TIMEOUT, result_text, run_cell, stream_text
+
+COUNTER = pathlib.Path(__file__).resolve().parent / "fixtures" / "counter"
+
+
+def test_a_final_expression_is_built_once(kernel):
+    _, kc = kernel
+    reply, outputs = run_cell(kc, "1 + 1")
+    assert result_text(outputs) == "2"
+    assert "Final compile" in reply["cellar_phases"], reply
+    assert "Fallback" not in reply["cellar_phases"], "evcxr's second build was not needed"
+    reply, outputs = run_cell(kc, 'let words = vec!["a", "b"];\nwords')
+    assert result_text(outputs) == '["a", "b"]'
+    assert "Fallback" not in reply["cellar_phases"], reply
+
+
+def test_a_type_of_its_own_display_or_none_is_shown_as_evcxr_shows_it(kernel):
+    _, kc = kernel
+    reply, outputs = run_cell(kc, "struct Opaque;\nOpaque")
+    assert reply["status"] == "error"
+    assert "Debug" in reply["evalue"], reply
+    code = ("struct Badge;\nimpl Badge {\n    fn evcxr_display(&self) {\n"
+            '        println!("EVCXR_BEGIN_CONTENT text/html\\n<b>badge</b>\\nEVCXR_END_CONTENT");\n'
+            "    }\n}\nBadge")
+    reply, outputs = run_cell(kc, code)
+    assert reply["status"] == "ok", reply
+    html = [c["data"].get("text/html") for kind, c in outputs if kind == "execute_result"]
+    assert html == ["<b>badge</b>"], outputs
+
+
+def test_cellar_commands_compile_nothing(kernel):
+    _, kc = kernel
+    run_cell(kc, "#[cellar::cache_data]\nfn twice(x: u64) -> u64 { x * 2 }")
+    reply, outputs = run_cell(kc, "twice(21)")
+    assert result_text(outputs) == "42"
+    reply, outputs = run_cell(kc, ":cellar")
+    assert reply["status"] == "ok", reply
+    assert "cellar_phases" not in reply, "no build, no run through evcxr"
+    tables = [c["data"]["text/plain"] for kind, c in outputs if kind == "display_data"]
+    assert len(tables) == 1 and "twice" in tables[0], outputs
+    reply, outputs = run_cell(kc, ":cellar clear")
+    assert "cellar_phases" not in reply
+    assert stream_text(outputs) == "Every cache is empty.\n"
+    reply, outputs = run_cell(kc, ":cellar")
+    tables = [c["data"]["text/plain"] for kind, c in outputs if kind == "display_data"]
+    row = next(line.split() for line in tables[0].splitlines() if line.startswith("twice"))
+    assert row[3] == "0", f"no entries left: {tables[0]}"
+
+
+def _dep_libraries():
+    """The counter crate's libraries in the build folders kept beside the kernel's seed."""
+    seed = KernelSpecManager().get_kernel_spec(KERNEL_NAME).env["CELLAR_SEED_DIR"]
+    pattern = os.path.join(seed, "kernels", "*", "build", "target", "**", "libcounter-*.so")
+    return {path: os.stat(path).st_mtime_ns for path in glob.glob(pattern, recursive=True)}
+
+
+def test_a_dep_crate_one_kernel_built_is_not_built_again_by_the_next(tmp_path):
+    cell = f':dep counter = {{ path = "{COUNTER}" }}\ncounter::bump()'
+    km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=STARTUP_TIMEOUT, cwd=str(tmp_path))
+    try:
+        reply, outputs = run_cell(kc, cell)
+        assert result_text(outputs) == "1", reply
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+    built = _dep_libraries()
+    assert built, "the first kernel built the crate in a kept folder"
+    km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=STARTUP_TIMEOUT, cwd=str(tmp_path))
+    try:
+        reply, outputs = run_cell(kc, cell)
+        assert result_text(outputs) == "1", "a new process: the crate's static starts again"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+    after = _dep_libraries()
+    assert {path: after.get(path) for path in built} == built, "reused as built, not rebuilt"
