@@ -9,49 +9,34 @@ Usage: python notebook_rerun.py NOTEBOOK [KERNEL]   (prints one JSON object)
 import json
 import os
 import sys
-import tempfile
-import time
 
 import nbformat
-from jupyter_client.manager import KernelManager
 
-
-def run(kc, code, timeout=600):
-    """Runs a cell; returns the seconds evcxr spent compiling it."""
-    msg_id = kc.execute(code)
-    reply = kc.get_shell_msg(timeout=timeout)
-    while reply["parent_header"].get("msg_id") != msg_id:
-        reply = kc.get_shell_msg(timeout=timeout)
-    phases = reply["content"].get("cellar_phases", {})
-    return sum(secs for name, secs in phases.items() if name != "Execution")
+from kernels import kernel, run_cell, run_ok
+from latency import compile_s
 
 
 def timed_pass(kc, cells):
-    t = time.perf_counter()
-    compile_s = sum(run(kc, cell) for cell in cells)
-    return time.perf_counter() - t, compile_s
+    """Seconds for the whole pass, the part of it evcxr spent compiling, and the cells that failed."""
+    replies = [run_cell(kc, cell) for cell in cells]
+    failed = [{"cell": i, "error": r.error} for i, r in enumerate(replies) if r.status != "ok"]
+    return sum(r.seconds for r in replies), sum(compile_s(r.phases) for r in replies), failed
 
 
 def main():
     path = sys.argv[1]
-    kernel = sys.argv[2] if len(sys.argv) > 2 else "cellar"
+    name = sys.argv[2] if len(sys.argv) > 2 else "cellar"
     nb = nbformat.read(path, as_version=4)
     cells = [c.source for c in nb.cells if c.cell_type == "code"
              and "raises-exception" not in c.metadata.get("tags", [])]
-    work = tempfile.mkdtemp(prefix="cellar-rerun-")
-    km = KernelManager(kernel_name=kernel)
-    km.start_kernel(cwd=work)
-    kc = km.client()
-    kc.start_channels()
-    kc.wait_for_ready(timeout=300)
-    run(kc, "0")
-    first, _ = timed_pass(kc, cells)
-    second, second_compile = timed_pass(kc, cells)
-    kc.stop_channels()
-    km.shutdown_kernel(now=True)
+    with kernel(name) as (kc, _, _):
+        run_ok(kc, "0")
+        first, _, failed = timed_pass(kc, cells)
+        second, second_compile, failed_again = timed_pass(kc, cells)
     print(json.dumps({"notebook": os.path.basename(path), "cells": len(cells),
                       "first_run_s": first, "all_hits_rerun_s": second,
-                      "all_hits_rerun_compile_s": second_compile}))
+                      "all_hits_rerun_compile_s": second_compile,
+                      "failed": failed + failed_again}))
 
 
 if __name__ == "__main__":

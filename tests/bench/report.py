@@ -1,14 +1,21 @@
-"""Writes BENCHMARKS.md (to stdout) from the results folder of tests/bench/run.sh."""
+"""Writes BENCHMARKS.md (to stdout) from the results folder of tests/bench/run.sh.
+
+Every figure comes from that folder, which one run of run.sh fills from empty: a section whose
+results the run did not produce (BENCH=latency skips criterion and Streamlit) is left out.
+"""
 import datetime
 import json
 import os
 import pathlib
 import platform
+import re
 import subprocess
 import sys
 
 results = pathlib.Path(sys.argv[1])
 HASH_BYTES = int(os.environ.get("CELLAR_BENCH_HASH_MB", "256")) << 20
+COMMAND = os.environ.get("BENCH_COMMAND", "bash tests/bench/run.sh")
+PLAIN, CACHED = "plain-rust.ipynb", "cached-functions.ipynb"
 
 
 def load(name):
@@ -41,106 +48,200 @@ def verdict(ok):
     return "meets the bar" if ok else "**misses the bar**"
 
 
-criterion = [json.loads(line) for line in (results / "criterion.jsonl").read_text().splitlines() if line]
-streamlit = load("streamlit.json") or {"tables": [], "cache_resource_hit_s": None, "streamlit": "?"}
-st_rows = {row["rows"]: row for row in streamlit["tables"]}
-cellar_k, evcxr_k, rerun = load("kernel-cellar.json"), load("kernel-evcxr.json"), load("rerun.json")
+def scrub(text):
+    """Kernel logs name folders of the machine that ran them; the report does not."""
+    return re.sub(r"\s*\(/[^)]*\)", "", text)
+
+
+criterion = [json.loads(line) for line in (results / "criterion.jsonl").read_text().splitlines()
+             if line] if (results / "criterion.jsonl").exists() else []
+streamlit = load("streamlit.json")
+cellar_k, evcxr_k, rerun = load("latency-cellar.json"), load("latency-evcxr.json"), load("rerun.json")
 
 out = []
 w = out.append
 w("# Benchmarks\n")
 w(f"Measured {datetime.date.today()} on {cpu()}, {os.cpu_count()} cores, {mem_gib()} GiB, "
-  f"by `bash tests/bench/run.sh` (one run: every figure and its baseline come from the same run "
-  f"on the same machine). Medians. Streamlit {streamlit['streamlit']} was called outside a running "
-  f"app, as its own benchmarks do; evcxr_jupyter 0.22.0 was built from the Rust registry.\n")
+  f"by `{COMMAND}` (one run: every figure and its baseline come from the same run on the same "
+  f"machine). Medians."
+  + (f" Streamlit {streamlit['streamlit']} was called outside a running app, as its own "
+     f"benchmarks do." if streamlit else "")
+  + (" evcxr_jupyter 0.22.0 was built from the Rust registry." if evcxr_k else "")
+  + ("" if criterion else " This run measured the kernel's latency only.") + "\n")
 w("Ratios are the figures that count; the SPEC's performance bars are the targets.\n")
 
-w("## cache_data on a table of 4 f64 columns\n")
-w("| rows | plain `clone()` | cellar hit | Streamlit hit | hit vs Streamlit | `into_owned()` after a hit | vs clone | first-run overhead | vs clone | Streamlit miss vs its copy |")
-w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-notes = []
-for row in criterion:
-    n = row["rows"]
-    clone = row.get(f"table_4x{n}/plain_clone")
-    hit = row.get(f"table_4x{n}/cache_data_hit")
-    owned = row.get(f"table_4x{n}/into_owned_after_hit")
-    first = row.get(f"first_run_4x{n}/hash_args_and_store")
-    first_clone = row.get(f"first_run_4x{n}/plain_clone") or clone
-    st_row = st_rows.get(n, {})
-    st_hit = st_row.get("cache_data_hit_s")
-    speedup = f"{st_hit / hit:,.0f}× faster" if st_hit and hit else "—"
-    st_miss = (f"{st_row['cache_data_miss_s'] / st_row['plain_copy_s']:.2f}×"
-               if st_row.get("plain_copy_s") else "—")
-    w(f"| {n:,} | {t(clone)} | {t(hit)} | {t(st_hit)} | {speedup} | {t(owned)} | "
-      f"{owned / clone:.2f}× | {t(first)} | {first / first_clone:.4f}× | {st_miss} |")
-    notes.append(f"- {n:,} rows: hit ≤ 10 µs — {verdict(hit <= 10e-6)}; `into_owned` ≤ 1.2× a clone — "
-                 f"{verdict(owned <= 1.2 * clone)}; first run ≤ 0.2× a clone — {verdict(first <= 0.2 * first_clone)}"
-                 + (f"; ≥ 10,000× Streamlit's hit — {verdict(st_hit / hit >= 10_000)}" if st_hit else ""))
-w("")
-out.extend(notes)
-w("")
 
-last = criterion[-1]
-res = last.get("cache_resource_hit_small_arg")
-st_res = streamlit.get("cache_resource_hit_s")
-w("## cache_resource hit with a small argument\n")
-w("| cellar | Streamlit | ratio |\n|---:|---:|---:|")
-w(f"| {t(res)} | {t(st_res)} | {st_res / res:,.0f}× faster |" if res and st_res else f"| {t(res)} | {t(st_res)} | — |")
-w(f"\nBar ≤ 1 µs: {verdict(res is not None and res <= 1e-6)}.\n")
-
-w("## Argument hashing (blake3, one core, no sampling)\n")
-w("| argument | throughput |\n|---|---:|")
-for name in ("vec_f64", "string"):
-    secs = last.get(f"argument_hashing/{name}")
-    if secs:
-        w(f"| {HASH_BYTES >> 20} MiB `{'Vec<f64>' if name == 'vec_f64' else 'String'}` | {HASH_BYTES / secs / 1e9:.2f} GB/s |")
-rates = [HASH_BYTES / last[k] / 1e9 for k in ("argument_hashing/vec_f64", "argument_hashing/string") if last.get(k)]
-w(f"\nBar ≥ 3 GB/s: {verdict(bool(rates) and min(rates) >= 3)}.\n")
-
-disk_rows = [row for row in criterion if row.get(f"disk_4x{row['rows']}/write_entry")]
-if disk_rows:
-    w("## cache_data on disk (crash survival and `persist = \"disk\"`)\n")
-    w("Writing happens off the cell's thread, but the kernel sends a cell's reply only once its "
-      "entries are on disk; reading back is what a new kernel (or a cell process restarted after a "
-      "crash) pays for its first hit. Both hash the whole file with blake3.\n")
-    w("| rows | write an entry | vs clone | read it back (checked) | vs clone |\n|---:|---:|---:|---:|---:|")
-    for row in disk_rows:
+def cache_data_section():
+    st_rows = {row["rows"]: row for row in (streamlit or {}).get("tables", [])}
+    w("## cache_data on a table of 4 f64 columns\n")
+    w("| rows | plain `clone()` | cellar hit | Streamlit hit | hit vs Streamlit | `into_owned()` after a hit | vs clone | first-run overhead | vs clone | Streamlit miss vs its copy |")
+    w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    notes = []
+    for row in criterion:
         n = row["rows"]
         clone = row.get(f"table_4x{n}/plain_clone")
-        write, read = row[f"disk_4x{n}/write_entry"], row.get(f"disk_4x{n}/read_entry")
-        w(f"| {n:,} | {t(write)} | {write / clone:.2f}× | {t(read)} | {read / clone:.2f}× |")
+        hit = row.get(f"table_4x{n}/cache_data_hit")
+        owned = row.get(f"table_4x{n}/into_owned_after_hit")
+        first = row.get(f"first_run_4x{n}/hash_args_and_store")
+        first_clone = row.get(f"first_run_4x{n}/plain_clone") or clone
+        st_row = st_rows.get(n, {})
+        st_hit = st_row.get("cache_data_hit_s")
+        speedup = f"{st_hit / hit:,.0f}× faster" if st_hit and hit else "—"
+        st_miss = (f"{st_row['cache_data_miss_s'] / st_row['plain_copy_s']:.2f}×"
+                   if st_row.get("plain_copy_s") else "—")
+        w(f"| {n:,} | {t(clone)} | {t(hit)} | {t(st_hit)} | {speedup} | {t(owned)} | "
+          f"{owned / clone:.2f}× | {t(first)} | {first / first_clone:.4f}× | {st_miss} |")
+        notes.append(f"- {n:,} rows: hit ≤ 10 µs — {verdict(hit <= 10e-6)}; `into_owned` ≤ 1.2× a clone — "
+                     f"{verdict(owned <= 1.2 * clone)}; first run ≤ 0.2× a clone — {verdict(first <= 0.2 * first_clone)}"
+                     + (f"; ≥ 10,000× Streamlit's hit — {verdict(st_hit / hit >= 10_000)}" if st_hit else ""))
+    w("")
+    out.extend(notes)
     w("")
 
-others = sorted(k for k in last if k != "rows" and not k.startswith(("table_4x", "first_run_4x", "argument_hashing", "cache_resource_hit_small_arg", "disk_4x")))
-if others:
-    w("## Other criterion measurements\n")
-    w("| bench | median |\n|---|---:|")
-    for k in others:
-        w(f"| `{k}` | {t(last[k])} |")
+
+def criterion_sections():
+    last = criterion[-1]
+    res = last.get("cache_resource_hit_small_arg")
+    st_res = (streamlit or {}).get("cache_resource_hit_s")
+    w("## cache_resource hit with a small argument\n")
+    w("| cellar | Streamlit | ratio |\n|---:|---:|---:|")
+    w(f"| {t(res)} | {t(st_res)} | {st_res / res:,.0f}× faster |" if res and st_res else f"| {t(res)} | {t(st_res)} | — |")
+    w(f"\nBar ≤ 1 µs: {verdict(res is not None and res <= 1e-6)}.\n")
+
+    w("## Argument hashing (blake3, one core, no sampling)\n")
+    w("| argument | throughput |\n|---|---:|")
+    for name in ("vec_f64", "string"):
+        secs = last.get(f"argument_hashing/{name}")
+        if secs:
+            w(f"| {HASH_BYTES >> 20} MiB `{'Vec<f64>' if name == 'vec_f64' else 'String'}` | {HASH_BYTES / secs / 1e9:.2f} GB/s |")
+    rates = [HASH_BYTES / last[k] / 1e9 for k in ("argument_hashing/vec_f64", "argument_hashing/string") if last.get(k)]
+    w(f"\nBar ≥ 3 GB/s: {verdict(bool(rates) and min(rates) >= 3)}.\n")
+
+    disk_rows = [row for row in criterion if row.get(f"disk_4x{row['rows']}/write_entry")]
+    if disk_rows:
+        w("## cache_data on disk (crash survival and `persist = \"disk\"`)\n")
+        w("Writing happens off the cell's thread, but the kernel sends a cell's reply only once its "
+          "entries are on disk; reading back is what a new kernel (or a cell process restarted after a "
+          "crash) pays for its first hit. Both hash the whole file with blake3.\n")
+        w("| rows | write an entry | vs clone | read it back (checked) | vs clone |\n|---:|---:|---:|---:|---:|")
+        for row in disk_rows:
+            n = row["rows"]
+            clone = row.get(f"table_4x{n}/plain_clone")
+            write, read = row[f"disk_4x{n}/write_entry"], row.get(f"disk_4x{n}/read_entry")
+            w(f"| {n:,} | {t(write)} | {write / clone:.2f}× | {t(read)} | {read / clone:.2f}× |")
+        w("")
+
+    others = sorted(k for k in last if k != "rows" and not k.startswith(("table_4x", "first_run_4x", "argument_hashing", "cache_resource_hit_small_arg", "disk_4x")))
+    if others:
+        w("## Other criterion measurements\n")
+        w("| bench | median |\n|---|---:|")
+        for k in others:
+            w(f"| `{k}` | {t(last[k])} |")
+        w("")
+
+
+def restart(run):
+    return f"{run['restart_ratio']:.2f}× ({t(run['first']['total_s'])} → {t(run['second']['total_s'])})"
+
+
+def latency_section():
+    c, e = cellar_k, evcxr_k
+    c_plain, e_plain, c_cached = c["notebooks"][PLAIN], e["notebooks"][PLAIN], c["notebooks"][CACHED]
+    w("## Latency: the kernel against evcxr_jupyter 0.22\n")
+    w(f"Each kernel is a new process in a fresh working directory. The notebooks are "
+      f"`tests/bench/notebooks/{PLAIN}` ({c_plain['cells']} cells of plain Rust, run unchanged by "
+      f"both kernels) and `{CACHED}` ({c_cached['cells']} cells of serde structs, "
+      f"`#[cache_data(persist = \"disk\")]` functions and the cells that call them), run cell by "
+      f"cell in a first kernel, then in a second fresh kernel (a restart) that shares the first "
+      f"one's disk cache folder and `XDG_CACHE_HOME`. A cell's round trip is from the request to "
+      f"the reply; a notebook's time is the sum of its cells' round trips, timed once the kernel "
+      f"has given a first result (the start is its own row).\n")
+    w("| | cellar | evcxr_jupyter | ratio | bar | |\n|---|---:|---:|---:|---|---|")
+
+    def row(label, cv, ev, bar, ok, ratio=None):
+        ratio = ratio if ratio is not None else f"{cv / ev:.2f}×"
+        cv, ev = (x if isinstance(x, str) else t(x) for x in (cv, ev))
+        w(f"| {label} | {cv} | {ev} | {ratio} | {bar} | {verdict(ok)} |")
+
+    median = lambda run: run["first"]["median_cell_s"]
+    row(f"median cell round trip, `{PLAIN}`", median(c_plain), median(e_plain),
+        "≤ 0.8× evcxr", median(c_plain) <= 0.8 * median(e_plain))
+    row(f"median cell round trip, `{CACHED}` (evcxr: `{PLAIN}`)", median(c_cached), median(e_plain),
+        "≤ 1.0× evcxr's plain cell", median(c_cached) <= median(e_plain))
+    ct, et = c["trivial_cell_round_trip_s"], e["trivial_cell_round_trip_s"]
+    row("trivial cell (`1 + 1`) round trip", ct, et, "≤ 0.8× evcxr", ct <= 0.8 * et)
+    cs, es = c["start_to_first_result_s"], e["start_to_first_result_s"]
+    row("kernel start → first result", cs, es, "≤ 0.8× evcxr and ≤ 3 s", cs <= 0.8 * es and cs <= 3)
+    row(f"second fresh kernel ÷ first, whole notebook (cellar: `{CACHED}`, evcxr: `{PLAIN}`)",
+        restart(c_cached), restart(e_plain), "cellar ≤ 0.3×", c_cached["restart_ratio"] <= 0.3, ratio="—")
+    row('`:dep rand = "0.8"` and a cell using it: second fresh kernel ÷ first', restart(c["dep"]),
+        restart(e["dep"]), "cellar ≤ 0.2×", c["dep"]["restart_ratio"] <= 0.2, ratio="—")
+    cl, el = c["compute_loop_s"], e["compute_loop_s"]
+    row("compute-heavy cell: 10⁸ dependent f64 multiply-adds, timed inside the cell", cl, el,
+        "≤ 1.5× evcxr", cl <= 1.5 * el)
+    if rerun:
+        hits, alone = rerun["all_hits_rerun_s"], rerun["all_hits_rerun_compile_s"]
+        row(f"`notebooks/{rerun['notebook']}` ({rerun['cells']} cells) re-run in one kernel, every "
+            f"cached call a hit (first run {t(rerun['first_run_s'])}), ÷ compiling its cells alone "
+            f"({t(alone)})", hits, "—", "≈ 1× (≤ 1.1×)", hits <= 1.1 * alone, ratio=f"{hits / alone:.2f}×")
     w("")
 
+    failed = failures()
+    if failed:
+        w("**Cells that failed** in this run (their round trips are in the figures above):\n")
+        out.extend(failed)
+        w("")
+    where_the_time_goes(c, e)
+
+
+def runs(k):
+    """One kernel's pairs of runs (a first and a second kernel), by label."""
+    return {**{f"`{nb}`": run for nb, run in k["notebooks"].items()}, "`:dep` cells": k["dep"]}
+
+
+def failures():
+    """Every failed cell once, with the runs it failed in: figures that include them are suspect."""
+    seen = {}
+    for k in (cellar_k, evcxr_k):
+        for label, run in runs(k).items():
+            for which in ("first", "second"):
+                for f in run[which]["failed"]:
+                    seen.setdefault((k["kernel"], label, f["cell"], f["error"]), []).append(which)
+    if rerun:
+        for f in rerun.get("failed", []):
+            seen.setdefault(("cellar", f"`notebooks/{rerun['notebook']}`", f["cell"], f["error"]), [])
+    return [f"- {kernel}, {label} code cell {cell + 1}"
+            + (f" ({' and '.join(sorted(set(which)))} kernel)" if which else " (re-run)")
+            + f": {scrub(error).splitlines()[0] if error else 'no error message'}"
+            for (kernel, label, cell, error), which in seen.items()]
+
+
+def where_the_time_goes(c, e):
+    w("### Where the time goes (this run)\n")
+    phases = ", ".join(f"{name} {t(secs)}" for name, secs in c["trivial_cell_phases_s"].items())
+    w(f"- Trivial cell: cellar's execute replies report (`cellar_phases`, medians) {phases}, of a "
+      f"{t(c['trivial_cell_round_trip_s'])} round trip.")
+    log = [scrub(line).strip() for line in c.get("start_log", [])]
+    if log:
+        w(f"- Start: the kernel's log of its last start says: " + "; ".join(f"“{line}”" for line in log) + ".")
+    w(f"- Starts, each a new process: cellar {', '.join(t(s) for s in c['starts_s'])}; "
+      f"evcxr_jupyter {', '.join(t(s) for s in e['starts_s'])}.")
+    w("\n| run | kernel | all its cells | of which compiling (cellar's phases) | median cell | slowest cell |")
+    w("|---|---|---:|---:|---:|---:|")
+    for k in (c, e):
+        for label, run in runs(k).items():
+            for which in ("first", "second"):
+                r = run[which]
+                compiled = t(r["compile_s"]) if k["kernel"] == "cellar" else "—"
+                w(f"| {label}, {which} kernel | {k['kernel']} | {t(r['total_s'])} | {compiled} | "
+                  f"{t(r['median_cell_s'])} | {t(max(r['cell_s']))} |")
+    w("")
+
+
+if criterion:
+    cache_data_section()
+    criterion_sections()
 if cellar_k and evcxr_k:
-    w("## The kernel against evcxr_jupyter 0.22\n")
-    w("| | cellar | evcxr_jupyter | ratio |\n|---|---:|---:|---:|")
-    trip = cellar_k["trivial_cell_round_trip_s"] / evcxr_k["trivial_cell_round_trip_s"]
-    w(f"| trivial cell (`1 + 1`) round trip | {t(cellar_k['trivial_cell_round_trip_s'])} | "
-      f"{t(evcxr_k['trivial_cell_round_trip_s'])} | {trip:.2f}× |")
-    w(f"| kernel start → first result | {t(cellar_k['start_to_first_result_s'])} | "
-      f"{t(evcxr_k['start_to_first_result_s'])} | "
-      f"{cellar_k['start_to_first_result_s'] / evcxr_k['start_to_first_result_s']:.2f}× |")
-    w(f"\nRound trip ≤ 0.8× evcxr_jupyter's: {verdict(trip <= 0.8)}. "
-      f"Start → first result ≤ 3 s with the runtime prebuilt: {verdict(cellar_k['start_to_first_result_s'] <= 3)}.\n")
-
-if rerun:
-    w("## Re-running a notebook whose cached cells all hit\n")
-    w(f"`notebooks/{rerun['notebook']}`, {rerun['cells']} code cells, in one kernel: first run "
-      f"{t(rerun['first_run_s'])}, re-run with every cached call a hit {t(rerun['all_hits_rerun_s'])}, "
-      f"of which evcxr compiling the cells {t(rerun['all_hits_rerun_compile_s'])} "
-      f"({rerun['all_hits_rerun_s'] / rerun['all_hits_rerun_compile_s']:.2f}× the compile time alone).\n")
-
-# The analysis of the misses, written by hand from a profile (see the file).
-profile = pathlib.Path(__file__).with_name("profile.md")
-if profile.exists():
-    w(profile.read_text())
+    latency_section()
 
 print("\n".join(out))

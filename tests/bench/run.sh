@@ -4,8 +4,11 @@
 # (criterion, same process), Streamlit's st.cache_data / st.cache_resource (PyPI, scratch venv),
 # and evcxr_jupyter 0.22 (built from the Rust registry into a scratch folder).
 #
-#   bash tests/bench/run.sh            # 10M and 50M rows; takes a while (builds evcxr_jupyter)
-#   ROWS="1000000" bash tests/bench/run.sh   # a quick run
+#   bash tests/bench/run.sh                      # 10M and 50M rows; takes a while (builds evcxr_jupyter)
+#   ROWS="1000000" bash tests/bench/run.sh       # a quick run
+#   BENCH=latency bash tests/bench/run.sh        # only the kernel against evcxr_jupyter: the report
+#                                                # goes to the results folder, BENCHMARKS.md is kept
+#   SETUP=0 ...                                  # use the kernel already installed in .venv
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -13,24 +16,30 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cellar/target}"
 scratch="${CELLAR_BENCH_SCRATCH:-$CARGO_TARGET_DIR/bench-scratch}"
 results="$scratch/results"
 rows="${ROWS:-10000000 50000000}"
+bench="${BENCH:-all}"
+case "$bench" in all|latency) ;; *) echo "BENCH is all or latency, not '$bench'" >&2; exit 2 ;; esac
+# Every figure in the report comes from this run: nothing is left from an earlier one.
+rm -rf "$results"
 mkdir -p "$results"
 
-bash install/setup.sh >/dev/null
+[ "${SETUP:-1}" = 0 ] || bash install/setup.sh >/dev/null
 
-echo "==> criterion: cache hits, into_owned, first run, cache_resource, hashing"
-: > "$results/criterion.jsonl"
-for n in $rows; do
-  rm -rf "$CARGO_TARGET_DIR/criterion"
-  CELLAR_BENCH_ROWS="$n" cargo bench --locked -p cellar --bench cache -- --noplot >&2
-  .venv/bin/python tests/bench/criterion_estimates.py "$CARGO_TARGET_DIR/criterion" "$n" >> "$results/criterion.jsonl"
-done
+if [ "$bench" = all ]; then
+  echo "==> criterion: cache hits, into_owned, first run, cache_resource, hashing"
+  : > "$results/criterion.jsonl"
+  for n in $rows; do
+    rm -rf "$CARGO_TARGET_DIR/criterion"
+    CELLAR_BENCH_ROWS="$n" cargo bench --locked -p cellar --bench cache -- --noplot >&2
+    .venv/bin/python tests/bench/criterion_estimates.py "$CARGO_TARGET_DIR/criterion" "$n" >> "$results/criterion.jsonl"
+  done
 
-echo "==> Streamlit"
-if [ ! -x "$scratch/streamlit/bin/python" ]; then
-  python3 -m venv "$scratch/streamlit"
-  "$scratch/streamlit/bin/pip" install --quiet streamlit==1.67.0 pandas numpy
+  echo "==> Streamlit"
+  if [ ! -x "$scratch/streamlit/bin/python" ]; then
+    python3 -m venv "$scratch/streamlit"
+    "$scratch/streamlit/bin/pip" install --quiet streamlit==1.67.0 pandas numpy
+  fi
+  "$scratch/streamlit/bin/python" tests/bench/streamlit_cache.py $rows > "$results/streamlit.json"
 fi
-"$scratch/streamlit/bin/python" tests/bench/streamlit_cache.py $rows > "$results/streamlit.json"
 
 echo "==> evcxr_jupyter 0.22 (scratch build)"
 if [ ! -x "$scratch/evcxr/bin/evcxr_jupyter" ]; then
@@ -45,12 +54,30 @@ cat > "$scratch/jupyter/kernels/evcxr/kernel.json" <<JSON
  "display_name": "Rust (evcxr)", "language": "rust", "interrupt_mode": "message"}
 JSON
 
-echo "==> kernel round trips"
-.venv/bin/python tests/bench/kernel_roundtrip.py cellar > "$results/kernel-cellar.json"
-JUPYTER_PATH="$scratch/jupyter" .venv/bin/python tests/bench/kernel_roundtrip.py evcxr > "$results/kernel-evcxr.json"
+# The :dep benchmark's first kernel should build rand, not download it: fetch it beforehand.
+mkdir -p "$scratch/fetch-rand/src"
+touch "$scratch/fetch-rand/src/lib.rs"
+printf '[package]\nname = "fetch-rand"\nversion = "0.0.0"\nedition = "2021"\n\n[dependencies]\nrand = "0.8"\n' \
+  > "$scratch/fetch-rand/Cargo.toml"
+cargo fetch --quiet --manifest-path "$scratch/fetch-rand/Cargo.toml"
+
+echo "==> kernel latency: cellar, then evcxr_jupyter"
+nb=tests/bench/notebooks
+.venv/bin/python tests/bench/latency.py cellar $nb/plain-rust.ipynb $nb/cached-functions.ipynb \
+  > "$results/latency-cellar.json"
+JUPYTER_PATH="$scratch/jupyter" .venv/bin/python tests/bench/latency.py evcxr $nb/plain-rust.ipynb \
+  > "$results/latency-evcxr.json"
 
 echo "==> notebook re-run"
 .venv/bin/python tests/bench/notebook_rerun.py notebooks/caching.ipynb > "$results/rerun.json"
 
-.venv/bin/python tests/bench/report.py "$results" > BENCHMARKS.md
-echo "BENCHMARKS.md written"
+command="bash tests/bench/run.sh"
+[ -z "${ROWS:-}" ] || command="ROWS=\"$ROWS\" $command"
+[ "$bench" = all ] || command="BENCH=$bench $command"
+if [ "$bench" = all ]; then
+  BENCH_COMMAND="$command" .venv/bin/python tests/bench/report.py "$results" > BENCHMARKS.md
+  echo "BENCHMARKS.md written"
+else
+  BENCH_COMMAND="$command" .venv/bin/python tests/bench/report.py "$results" | tee "$results/BENCHMARKS.md"
+  echo "report written to $results/BENCHMARKS.md (BENCHMARKS.md unchanged)"
+fi

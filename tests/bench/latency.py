@@ -1,0 +1,133 @@
+"""What a notebook user waits for, through a real client, for one kernel (cellar or evcxr_jupyter).
+
+Every kernel is a new process in a fresh working directory. Measured: kernel start → first result
+and the trivial cell's round trip; a compute-heavy cell's own run time (timed inside the cell, so
+compiling it does not count); a notebook run cell by cell in a first kernel, then again in a second
+fresh kernel (a restart); `:dep` of a small registry crate in a first and a second kernel. Cells
+are timed once the kernel has given its first result, so the start is counted once, in its row.
+The two kernels of a pair share a fresh XDG_CACHE_HOME and CELLAR_CACHE_DIR (`persist = "disk"`
+entries), so what the first kernel leaves behind reaches the second, and nothing from an earlier
+benchmark run reaches the first; for the same reason cellar's pool of build folders (kept between
+kernels, inside its seed folder) is emptied before the first kernel of a pair.
+
+Usage: python latency.py KERNEL NOTEBOOK... [--starts N] [--trips N] [--compute N]
+(prints one JSON object; notebooks are keyed by file name)
+"""
+import argparse
+import collections
+import json
+import os
+import re
+import shutil
+import statistics
+import tempfile
+import time
+
+import nbformat
+
+from kernels import kernel, run_cell, run_ok
+
+COMPUTE = """let mut x = 1.0f64;
+let began = std::time::Instant::now();
+for i in 0..100_000_000u64 {
+    x = x * 0.999_999_9 + (i & 7) as f64 * 1e-9;
+}
+println!("loop_s={} x={x}", began.elapsed().as_secs_f64());"""
+
+DEP = [':dep rand = "0.8"',
+       'use rand::Rng;\nlet n: u32 = rand::thread_rng().gen_range(0..100);\nprintln!("{}", n < 100);']
+
+
+def compile_s(phases):
+    """cellar's phases other than running the code: evcxr building the cell."""
+    return sum(secs for name, secs in phases.items() if name != "Execution")
+
+
+def notebook_run(name, cells, env):
+    """Runs the cells in order in a new kernel: each cell's round trip, failures, compile time.
+
+    The kernel's start is a row of its own: the cells are timed once `1 + 1` has a result.
+    """
+    with kernel(name, env) as (kc, _, _):
+        run_ok(kc, "1 + 1")
+        replies = [run_cell(kc, code) for code in cells]
+    return {
+        "cell_s": [r.seconds for r in replies],
+        "total_s": sum(r.seconds for r in replies),
+        "median_cell_s": statistics.median(r.seconds for r in replies),
+        "compile_s": sum(compile_s(r.phases) for r in replies),
+        "failed": [{"cell": i, "error": r.error} for i, r in enumerate(replies) if r.status != "ok"],
+    }
+
+
+def empty_build_pool(name):
+    """Removes the build folders cellar kernels keep between them (the seed folder's `kernels/`)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    seed = KernelSpecManager().get_kernel_spec(name).env.get("CELLAR_SEED_DIR")
+    if seed:
+        shutil.rmtree(os.path.join(seed, "kernels"), ignore_errors=True)
+
+
+def pair(name, cells):
+    """The same cells in a first kernel, then in a second fresh one that finds what the first left."""
+    empty_build_pool(name)
+    shared = tempfile.mkdtemp(prefix="cellar-bench-pair-")
+    env = {"XDG_CACHE_HOME": os.path.join(shared, "xdg-cache"),
+           "CELLAR_CACHE_DIR": os.path.join(shared, "cellar-cache")}
+    try:
+        first = notebook_run(name, cells, env)
+        second = notebook_run(name, cells, env)
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+    return {"cells": len(cells), "first": first, "second": second,
+            "restart_ratio": second["total_s"] / first["total_s"]}
+
+
+def code_cells(path):
+    nb = nbformat.read(path, as_version=4)
+    return [c.source for c in nb.cells if c.cell_type == "code"]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("kernel")
+    parser.add_argument("notebooks", nargs="*")
+    parser.add_argument("--starts", type=int, default=3)
+    parser.add_argument("--trips", type=int, default=20)
+    parser.add_argument("--compute", type=int, default=3)
+    args = parser.parse_intermixed_args()
+
+    starts, trips, loops, phases = [], [], [], collections.defaultdict(list)
+    for n in range(args.starts):
+        with kernel(args.kernel) as (kc, began, stderr):
+            assert run_ok(kc, "1 + 1").result == "2"
+            starts.append(time.perf_counter() - began)
+            # What the kernel says about its own start (cellar: its phases; cargo: what it built).
+            start_log = [line for line in stderr().splitlines()
+                         if line.startswith("cellar:") or line.strip().startswith("Compiling ")]
+            if n < args.starts - 1:
+                continue
+            for _ in range(args.trips):
+                reply = run_ok(kc, "1 + 1")
+                trips.append(reply.seconds)
+                for phase, secs in reply.phases.items():
+                    phases[phase].append(secs)
+            for _ in range(args.compute):
+                loops.append(float(re.search(r"loop_s=(\S+)", run_ok(kc, COMPUTE).stdout)[1]))
+
+    print(json.dumps({
+        "kernel": args.kernel,
+        "start_to_first_result_s": statistics.median(starts),
+        "starts_s": starts,
+        "start_log": start_log,
+        "trivial_cell_round_trip_s": statistics.median(trips),
+        "trivial_cell_phases_s": {p: statistics.median(s) for p, s in phases.items()},
+        "compute_loop_s": statistics.median(loops),
+        "compute_loops_s": loops,
+        "notebooks": {os.path.basename(p): pair(args.kernel, code_cells(p)) for p in args.notebooks},
+        "dep": pair(args.kernel, DEP),
+    }))
+
+
+if __name__ == "__main__":
+    main()
