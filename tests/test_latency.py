@@ -83,3 +83,16 @@ def test_a_dep_crate_one_kernel_built_is_not_built_again_by_the_next(tmp_path):
         km.shutdown_kernel(now=False)
     after = _dep_libraries()
     assert {path: after.get(path) for path in built} == built, "reused as built, not rebuilt"
+
+
+def test_the_first_cell_that_names_the_runtime_shows_its_outputs(tmp_path):
+    # The runtime joins the cells just before this cell: its outputs still reach the notebook.
+    km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=STARTUP_TIMEOUT, cwd=str(tmp_path))
+    try:
+        reply, outputs = run_cell(kc, 'cellar::display::html("<i>first</i>");\nprintln!("printed");')
+        assert reply["status"] == "ok", reply
+        assert [c["data"]["text/html"] for kind, c in outputs if kind == "display_data"] == ["<i>first</i>"]
+        assert stream_text(outputs) == "printed\n"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)

@@ -94,7 +94,7 @@ fn run(connection_file: &std::path::Path) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async {
         let channels = sockets::bind(&info, &uuid::Uuid::new_v4().to_string()).await?;
-        handlers::serve(channels, workspace.session_file()).await;
+        handlers::serve(channels, workspace.engine_paths()).await;
         // Give the shutdown reply a moment to leave before the sockets close.
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         anyhow::Ok(())

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-pub const STAMP_FILE: &str = "cellar-seed.json";
+const STAMP_FILE: &str = "cellar-seed.json";
 
 /// What a seed was built for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,8 +5,8 @@
 //! the cell crate's incremental cache from nothing. So kernels take a folder from a pool inside
 //! the seed folder, `<seed>/kernels/<n>`. Each is held with an exclusive file lock while a kernel
 //! uses it: two kernels never share one, and a kernel that dies frees its folder. A folder starts
-//! as a copy of the seed's build, and is copied again when the seed was rebuilt since, or when
-//! it grew past [`SIZE_LIMIT`].
+//! as a copy of the seed's build, and is copied again when the seed's runtime was rebuilt
+//! since, or when it grew past [`SIZE_LIMIT`].
 
 use anyhow::{Context, Result};
 use std::fs::File;
@@ -17,7 +17,7 @@ pub const SIZE_LIMIT: u64 = 4 << 30;
 
 /// The pool inside a seed folder.
 const POOL: &str = "kernels";
-/// Which seed build a folder was copied from (the seed stamp's modification time).
+/// Which seed build a folder was copied from (see `seed_identity`).
 const SEEDED_FROM: &str = "seeded-from";
 const LOCK: &str = "lock";
 
@@ -79,12 +79,16 @@ fn prepare(seed: &Path, slot: &Path, build: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The seed build a folder comes from: the time its stamp was written, when it has one.
+/// The seed build a folder comes from: when the runtime's libraries in it were last written.
+/// Installing again without a change to the runtime leaves them, and the folders, as they are.
 fn seed_identity(seed: &Path) -> Option<String> {
-    let modified = std::fs::metadata(seed.join(crate::seed::STAMP_FILE))
-        .and_then(|meta| meta.modified())
-        .ok()?;
-    let since = modified.duration_since(std::time::UNIX_EPOCH).ok()?;
+    let newest = walkdir::WalkDir::new(seed.join("build").join("target"))
+        .into_iter()
+        .flatten()
+        .filter(|entry| entry.file_name().to_string_lossy().starts_with("libcellar"))
+        .filter_map(|entry| entry.metadata().ok()?.modified().ok())
+        .max()?;
+    let since = newest.duration_since(std::time::UNIX_EPOCH).ok()?;
     Some(since.as_nanos().to_string())
 }
 
@@ -118,8 +122,7 @@ mod tests {
     fn seed_with_build() -> tempfile::TempDir {
         let seed = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(seed.path().join("build/target")).unwrap();
-        std::fs::write(seed.path().join("build/target/runtime.so"), b"built").unwrap();
-        std::fs::write(seed.path().join(crate::seed::STAMP_FILE), b"{}").unwrap();
+        std::fs::write(seed.path().join("build/target/libcellar-1.so"), b"built").unwrap();
         seed
     }
 
@@ -130,15 +133,24 @@ mod tests {
         let second = take(seed.path()).unwrap();
         assert_ne!(first.path, second.path);
         assert!(
-            first.path.join("target/runtime.so").is_file(),
+            first.path.join("target/libcellar-1.so").is_file(),
             "copied from the seed"
         );
         std::fs::write(first.path.join("target/dep.so"), b"a :dep crate").unwrap();
         std::fs::write(first.path.join("target/libcode_3.so"), b"a cell").unwrap();
         let first_path = first.path.clone();
         drop(first);
-        let again = take(seed.path()).unwrap();
-        assert_eq!(again.path, first_path);
+        // Another test's child process may hold the lock for the instant between its fork and
+        // exec (the descriptor is closed on exec): ask again until that has passed.
+        let again = (0..100)
+            .map(|_| take(seed.path()).unwrap())
+            .find(|folder| {
+                folder.path == first_path || {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                    false
+                }
+            })
+            .expect("the freed folder is taken again");
         assert!(
             again.path.join("target/dep.so").is_file(),
             "kept between kernels"
@@ -155,9 +167,12 @@ mod tests {
         let path = take(seed.path()).unwrap().path;
         std::fs::write(path.join("target/dep.so"), b"built against the old seed").unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
-        std::fs::write(seed.path().join(crate::seed::STAMP_FILE), b"{ }").unwrap();
+        std::fs::write(seed.path().join("build/target/libcellar-1.so"), b"rebuilt").unwrap();
         let again = take(seed.path()).unwrap();
         assert!(!again.path.join("target/dep.so").exists());
-        assert!(again.path.join("target/runtime.so").is_file());
+        assert_eq!(
+            std::fs::read(again.path.join("target/libcellar-1.so")).unwrap(),
+            b"rebuilt"
+        );
     }
 }

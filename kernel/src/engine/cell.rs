@@ -1,5 +1,6 @@
 //! Running one cell (and answering completion and inspection) on the engine thread.
 
+use super::build_progress::BuildProgress;
 use super::cell_opt_level;
 use super::control::{self, Answer};
 use super::diagnostics::{self, CellError, CellText};
@@ -17,7 +18,7 @@ use std::sync::{Arc, Mutex};
 pub struct Shared {
     pub iopub: Iopub,
     pub input: InputReader,
-    pub session_file: std::path::PathBuf,
+    pub paths: super::EnginePaths,
     pub child: Arc<Mutex<Option<Arc<Mutex<std::process::Child>>>>>,
     pub interrupted: Arc<AtomicBool>,
     /// True while user code runs: an interrupt then has something to stop.
@@ -32,6 +33,7 @@ pub struct Runner {
     /// Who shows final expressions: evcxr once the user changed its formatting.
     display: ResultDisplay,
     runtime: RuntimeLoad,
+    progress: Arc<BuildProgress>,
     shared: Shared,
 }
 
@@ -47,6 +49,11 @@ impl Runner {
             started.elapsed().as_secs_f64()
         );
         let sink = OutputSink::start(shared.iopub.clone(), outputs);
+        let progress = BuildProgress::listen(
+            &shared.paths.progress_socket,
+            shared.paths.build.clone(),
+            sink.clone(),
+        );
         *shared.child.lock().unwrap() = Some(context.process_handle());
         Ok(Runner {
             context,
@@ -54,13 +61,15 @@ impl Runner {
             notebook: Notebook::default(),
             display: ResultDisplay::Kernel,
             runtime: RuntimeLoad::Pending,
+            progress,
             shared,
         })
     }
 
     /// Loads `evcxr.toml`: `cellar` and `serde` become dependencies of every cell, already
-    /// built when the build folder came from the seed. Once; a failure is tried again later.
-    pub fn load_runtime(&mut self) -> Result<(), String> {
+    /// built when the build folder came from the seed. Once; a failure is tried again by the
+    /// next cell that needs it.
+    fn load_runtime(&mut self) -> Result<(), String> {
         if self.runtime == RuntimeLoad::Loaded {
             return Ok(());
         }
@@ -84,8 +93,17 @@ impl Runner {
     }
 
     pub fn execute(&mut self, cell: Cell) -> CellOutcome {
+        // Before the cell's outputs are addressed to it: what loading prints is not the cell's.
+        let runtime = match runtime_loading::needed_by(&cell.code) {
+            true => self.load_runtime(),
+            false => Ok(()),
+        };
         self.sink.begin(&cell.parent);
-        if let Err(error) = std::fs::write(&self.shared.session_file, &cell.session) {
+        if let Err(error) = runtime {
+            return failed(CellError::new("RuntimeNotLoaded", error));
+        }
+        self.progress.begin_cell();
+        if let Err(error) = std::fs::write(&self.shared.paths.session_file, &cell.session) {
             eprintln!("cellar: could not record the client session: {error}");
         }
         if changes_formatting(&cell.code) {
@@ -93,11 +111,6 @@ impl Runner {
         }
         if cell_opt_level::sets_level(&cell.code) {
             cell_opt_level::step_aside();
-        }
-        if runtime_loading::needed_by(&cell.code) {
-            if let Err(error) = self.load_runtime() {
-                return failed(CellError::new("RuntimeNotLoaded", error));
-            }
         }
         match commands::parse(&cell.code) {
             Some(command) => commands::run(self, command),

@@ -7,6 +7,7 @@
 //! way to stop running code), which evcxr notices and replaces with a fresh one.
 
 mod build_folders;
+pub mod build_progress;
 mod cell;
 pub mod cell_opt_level;
 mod commands;
@@ -30,6 +31,16 @@ use tokio::sync::oneshot;
 
 /// Asks the client for a line of input (`input_request` on stdin) on behalf of a running cell.
 pub type InputReader = Arc<dyn Fn(&Request, &str, bool) -> String + Send + Sync>;
+
+/// The files and folders the engine works with, from the kernel's workspace.
+pub struct EnginePaths {
+    /// Where the client session of the running cell is written for the runtime.
+    pub session_file: std::path::PathBuf,
+    /// evcxr's build folder.
+    pub build: std::path::PathBuf,
+    /// Where the rustc wrapper names each crate it starts (`build_progress`).
+    pub progress_socket: std::path::PathBuf,
+}
 
 /// A cell to run, as the shell handler parsed it from an `execute_request`.
 pub struct Cell {
@@ -78,7 +89,7 @@ pub struct Engine {
 impl Engine {
     /// Starts the engine thread. evcxr starts (and compiles a first cell) there, so the kernel
     /// answers `kernel_info` at once while the engine warms up; jobs wait in the queue.
-    pub fn start(iopub: Iopub, input: InputReader, session_file: std::path::PathBuf) -> Engine {
+    pub fn start(iopub: Iopub, input: InputReader, paths: EnginePaths) -> Engine {
         let (jobs, queue) = crossbeam_channel::unbounded();
         let child = Arc::new(Mutex::new(None));
         let interrupted = Arc::new(AtomicBool::new(false));
@@ -86,7 +97,7 @@ impl Engine {
         let state = cell::Shared {
             iopub,
             input,
-            session_file,
+            paths,
             child: child.clone(),
             interrupted: interrupted.clone(),
             running: running.clone(),
@@ -173,14 +184,10 @@ fn run(shared: cell::Shared, queue: crossbeam_channel::Receiver<Job>) {
         let job = match queue.recv_timeout(std::time::Duration::from_millis(300)) {
             Ok(job) => job,
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
-                // Idle: add the runtime if no cell needed it yet. Then, the first completion after
-                // a cell makes rust-analyzer take in the new code (the very first also loads the
-                // standard library): over a second here, longer than JupyterLab waits for an
-                // answer. Do it while the kernel is idle.
+                // The first completion after a cell makes rust-analyzer take in the new code (the
+                // very first also loads the standard library): over a second here, longer than
+                // JupyterLab waits for an answer. Do it while the kernel is idle.
                 if let (false, Some(runner)) = (warmed_up, engine.as_mut()) {
-                    if let Err(error) = runner.load_runtime() {
-                        eprintln!("cellar: {error}");
-                    }
                     runner.complete("std::", 5);
                     warmed_up = true;
                 }

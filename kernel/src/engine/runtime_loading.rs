@@ -4,7 +4,8 @@
 //! on two cores). Adding `cellar` and `serde` as dependencies of every cell (`:load_config`,
 //! from the kernel's `evcxr.toml`) makes rust-analyzer load it again and the next build link
 //! them: about 5 s more. A notebook's first result need not wait for that, so the kernel adds
-//! them before the first cell that names them, or as soon as it is idle, whichever comes first.
+//! them just before the first cell that names them. (Not when idle: the engine cannot stop a
+//! load for a completion request, and JupyterLab would give up on it.)
 
 /// Names in a cell that need the runtime or `serde`.
 const NEEDS_RUNTIME: [&str; 8] = [

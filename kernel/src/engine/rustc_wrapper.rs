@@ -11,7 +11,7 @@
 //!
 //! The same re-run sets the cell crate's optimisation level (see `cell_opt_level`).
 
-use super::cell_opt_level;
+use super::{build_progress, cell_opt_level};
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -28,6 +28,9 @@ pub fn hand_over() {
         && std::env::var_os(ADJUSTED).is_none()
     {
         let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+        if let Some(name) = dependency_name(&args) {
+            build_progress::announce(name);
+        }
         let level = cell_opt_level::chosen();
         let rewritten = level.and_then(|level| cell_opt_level::rewrite(&args, &level));
         let metadata = std_metadata();
@@ -52,6 +55,15 @@ pub fn hand_over() {
         }
     }
     evcxr::runtime_hook();
+}
+
+/// The crate a rustc call compiles, unless it is a cell or one of cargo's probes.
+fn dependency_name(args: &[OsString]) -> Option<&str> {
+    let name = args
+        .windows(2)
+        .find(|pair| pair[0] == "--crate-name")
+        .and_then(|pair| pair[1].to_str())?;
+    (!matches!(name, "ctx" | "___")).then_some(name)
 }
 
 /// `libstd-*.rmeta` beside the `libstd-*.so` evcxr names, when the toolchain ships one.

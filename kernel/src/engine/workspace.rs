@@ -12,12 +12,14 @@ use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
 use super::build_folders::{self, BuildFolder};
-use super::cell_opt_level;
+use super::{build_progress, cell_opt_level, EnginePaths};
 use crate::runtime_source::RuntimePaths;
 use cellar::protocol::{CONTROL_SOCKET_ENV, SESSION_FILE_ENV, STORE_DIR_ENV};
 
 pub struct Workspace {
     pub dir: PathBuf,
+    /// Where evcxr builds the cells.
+    build: PathBuf,
     /// The build folder from the pool, held while the kernel runs (none for the seed itself).
     _build: Option<BuildFolder>,
     lifetime: Lifetime,
@@ -80,6 +82,7 @@ impl Workspace {
         std::fs::write(dir.join("evcxr.toml"), config).context("writing evcxr.toml")?;
         let workspace = Workspace {
             dir,
+            build,
             _build: held,
             lifetime,
         };
@@ -96,6 +99,7 @@ impl Workspace {
         std::env::set_var(STORE_DIR_ENV, self.store_dir());
         std::env::set_var(cell_opt_level::FILE_ENV, self.cell_opt_level_file());
         std::env::set_var(CONTROL_SOCKET_ENV, self.dir.join("control.sock"));
+        std::env::set_var(build_progress::SOCKET_ENV, self.progress_socket());
         // Dependencies are shared libraries linked against the toolchain's libstd.so; rustc
         // (loading proc macros) and the cell process must find it. The relative rpath rustc
         // records does not survive copying the seed, so name the folder outright.
@@ -115,6 +119,19 @@ impl Workspace {
     /// The optimisation level of the cell crate (see `cell_opt_level`).
     pub fn cell_opt_level_file(&self) -> PathBuf {
         self.dir.join("cell-opt-level")
+    }
+
+    /// What the engine works with.
+    pub fn engine_paths(&self) -> EnginePaths {
+        EnginePaths {
+            session_file: self.session_file(),
+            build: self.build.clone(),
+            progress_socket: self.progress_socket(),
+        }
+    }
+
+    fn progress_socket(&self) -> PathBuf {
+        self.dir.join("build-progress.sock")
     }
 
     pub fn session_file(&self) -> PathBuf {

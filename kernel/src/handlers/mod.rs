@@ -36,7 +36,7 @@ impl Kernel {
 }
 
 /// Serves the channels until a client asks the kernel to shut down.
-pub async fn serve(channels: Channels, session_file: std::path::PathBuf) {
+pub async fn serve(channels: Channels, paths: crate::engine::EnginePaths) {
     let Channels {
         iopub,
         shell,
@@ -45,7 +45,7 @@ pub async fn serve(channels: Channels, session_file: std::path::PathBuf) {
     } = channels;
     let input = stdin::reader(stdin, tokio::runtime::Handle::current());
     let kernel = Arc::new(Kernel {
-        engine: Engine::start(iopub.clone(), input, session_file),
+        engine: Engine::start(iopub.clone(), input, paths),
         iopub,
         history: Mutex::new(History::open_default()),
         execution_count: AtomicU32::new(0),
