@@ -3,6 +3,8 @@ commands that compile nothing, and build folders that a later kernel reuses."""
 import glob
 import os
 import pathlib
+import re
+import uuid
 
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import start_new_kernel
@@ -96,3 +98,17 @@ def test_the_first_cell_that_names_the_runtime_shows_its_outputs(tmp_path):
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=False)
+
+
+def test_a_dep_build_names_each_crate_it_compiles(kernel, tmp_path):
+    # A crate no build folder has seen: its compile is shown under the cell.
+    name = f"probe_{uuid.uuid4().hex[:8]}"
+    crate = tmp_path / name
+    (crate / "src").mkdir(parents=True)
+    (crate / "Cargo.toml").write_text(f'[package]\nname = "{name}"\nversion = "0.1.0"\nedition = "2021"\n')
+    (crate / "src" / "lib.rs").write_text("pub fn answer() -> u32 { 42 }\n")
+    _, kc = kernel
+    reply, outputs = run_cell(kc, f':dep {name} = {{ path = "{crate}" }}\n{name}::answer()')
+    assert result_text(outputs) == "42", reply
+    progress = stream_text(outputs, "stderr")
+    assert re.search(rf"^Compiling {name} \(\d+ of \d+\)$", progress, re.M), progress
