@@ -91,6 +91,11 @@ def test_the_first_cell_that_names_the_runtime_shows_its_outputs(tmp_path):
     # The runtime joins the cells just before this cell: its outputs still reach the notebook.
     km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=STARTUP_TIMEOUT, cwd=str(tmp_path))
     try:
+        # Before any cached call, `:cellar` reports from the kernel itself.
+        reply, outputs = run_cell(kc, ":cellar")
+        assert reply["status"] == "ok" and "cellar_phases" not in reply, reply
+        tables = [c["data"]["text/plain"] for kind, c in outputs if kind == "display_data"]
+        assert tables and tables[0].startswith("no caches yet"), outputs
         reply, outputs = run_cell(kc, 'cellar::display::html("<i>first</i>");\nprintln!("printed");')
         assert reply["status"] == "ok", reply
         assert [c["data"]["text/html"] for kind, c in outputs if kind == "display_data"] == ["<i>first</i>"]

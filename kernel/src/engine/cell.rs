@@ -93,8 +93,10 @@ impl Runner {
     }
 
     pub fn execute(&mut self, cell: Cell) -> CellOutcome {
+        let command = commands::parse(&cell.code);
         // Before the cell's outputs are addressed to it: what loading prints is not the cell's.
-        let runtime = match runtime_loading::needed_by(&cell.code) {
+        // Kernel commands (`:cellar`) never need it: they ask the runtime on its channel.
+        let runtime = match command.is_none() && runtime_loading::needed_by(&cell.code) {
             true => self.load_runtime(),
             false => Ok(()),
         };
@@ -112,7 +114,7 @@ impl Runner {
         if cell_opt_level::sets_level(&cell.code) {
             cell_opt_level::step_aside();
         }
-        match commands::parse(&cell.code) {
+        match command {
             Some(command) => commands::run(self, command),
             None => self.evaluate(
                 CellSource {
