@@ -224,6 +224,15 @@ def where_the_time_goes(c, e):
     log = [scrub(line).strip() for line in c.get("start_log", [])]
     if log:
         w(f"- Start: the kernel's log of its last start says: " + "; ".join(f"“{line}”" for line in log) + ".")
+    started = [float(m[1]) for line in log if (m := re.search(r"evcxr started in ([0-9.]+) s", line))]
+    if started:
+        trivial = c["trivial_cell_phases_s"].get("Final compile", 0)
+        w(f"- Of cellar's start, {t(started[0])} is evcxr's own start: rust-analyzer loading the cell "
+          f"crate's workspace, then a first build of `42` (a trivial build takes {t(trivial)} here). "
+          f"evcxr_jupyter's start is the same work. Only a change in evcxr (loading rust-analyzer "
+          f"after the first result) would close that gap: it would save up to "
+          f"{t(max(started[0] - trivial, 0))} of each start. The same reload follows every change "
+          f"of the cell crate's dependencies, which is most of a `:dep` cell in a second kernel.")
     w(f"- Starts, each a new process: cellar {', '.join(t(s) for s in c['starts_s'])}; "
       f"evcxr_jupyter {', '.join(t(s) for s in e['starts_s'])}.")
     w("\n| run | kernel | all its cells | of which compiling (cellar's phases) | median cell | slowest cell |")
