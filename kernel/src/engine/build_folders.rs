@@ -59,7 +59,7 @@ fn prepare(seed: &Path, slot: &Path, build: &Path) -> Result<()> {
     let seed_build = seed.join("build");
     let wanted = seed_identity(seed);
     let recorded = std::fs::read_to_string(slot.join(SEEDED_FROM)).ok();
-    let fresh = build.is_dir() && recorded == wanted && tree_size(build) <= SIZE_LIMIT;
+    let fresh = build.is_dir() && recorded == wanted && tidy(build) <= SIZE_LIMIT;
     if !fresh {
         if build.exists() {
             std::fs::remove_dir_all(build)
@@ -67,6 +67,8 @@ fn prepare(seed: &Path, slot: &Path, build: &Path) -> Result<()> {
         }
         if seed_build.is_dir() {
             super::workspace::copy_tree(&seed_build, build)?;
+            // The seed's own cell copies.
+            tidy(build);
         }
         std::fs::create_dir_all(build)
             .with_context(|| format!("creating the build folder {}", build.display()))?;
@@ -75,7 +77,6 @@ fn prepare(seed: &Path, slot: &Path, build: &Path) -> Result<()> {
                 .with_context(|| format!("writing {}", slot.join(SEEDED_FROM).display()))?;
         }
     }
-    remove_old_cell_libraries(build);
     Ok(())
 }
 
@@ -92,27 +93,21 @@ fn seed_identity(seed: &Path) -> Option<String> {
     Some(since.as_nanos().to_string())
 }
 
-/// evcxr copies each cell's library to `code_<n>.so`; an earlier kernel's are of no use.
-fn remove_old_cell_libraries(build: &Path) {
-    for entry in walkdir::WalkDir::new(build.join("target"))
-        .into_iter()
-        .flatten()
-    {
-        let name = entry.file_name().to_string_lossy();
-        if entry.file_type().is_file() && name.starts_with("libcode_") {
+/// Removes evcxr's per-build copies of cells (`libcode_<n>.so`: an earlier kernel's are of no
+/// use) and returns the folder's size as found, in one walk.
+fn tidy(build: &Path) -> u64 {
+    let mut size = 0;
+    for entry in walkdir::WalkDir::new(build).into_iter().flatten() {
+        let Ok(meta) = entry.metadata() else { continue };
+        if !meta.is_file() {
+            continue;
+        }
+        size += meta.len();
+        if entry.file_name().to_string_lossy().starts_with("libcode_") {
             let _ = std::fs::remove_file(entry.path());
         }
     }
-}
-
-fn tree_size(dir: &Path) -> u64 {
-    walkdir::WalkDir::new(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|entry| entry.metadata().ok())
-        .filter(|meta| meta.is_file())
-        .map(|meta| meta.len())
-        .sum()
+    size
 }
 
 #[cfg(test)]

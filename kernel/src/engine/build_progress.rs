@@ -9,6 +9,7 @@
 //! yet.
 
 use super::outputs::OutputSink;
+use super::rustc_wrapper::CELL_CRATE;
 use serde_json::json;
 use std::collections::BTreeSet;
 use std::os::unix::net::UnixDatagram;
@@ -99,7 +100,7 @@ fn left_to_build(build: &Path) -> usize {
     let built = built_crates(&build.join("target"));
     lock_packages(&lock)
         .into_iter()
-        .filter(|name| name != "ctx" && !built.contains(name))
+        .filter(|name| name != CELL_CRATE && !built.contains(name))
         .count()
 }
 

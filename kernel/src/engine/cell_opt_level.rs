@@ -7,6 +7,7 @@
 //! calls, lowers the cell crate to level 1. A user who runs `:opt` chooses for every crate, and
 //! the kernel steps aside: the level lives in a file of the kernel's workspace, removed then.
 
+use super::rustc_wrapper;
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
 
@@ -15,9 +16,6 @@ pub const FILE_ENV: &str = "CELLAR_CELL_OPT_LEVEL_FILE";
 
 /// The level cells are built at until the user runs `:opt`.
 pub const CELLS: &str = "1";
-
-/// The crate evcxr builds each cell into.
-const CELL_CRATE: &str = "ctx";
 
 /// Sets the cells' level for this kernel.
 pub fn choose(file: &Path, level: &str) -> std::io::Result<()> {
@@ -37,8 +35,7 @@ pub fn step_aside() {
 
 /// Whether a cell line sets evcxr's optimisation level.
 pub fn sets_level(cell: &str) -> bool {
-    cell.lines()
-        .any(|line| line.trim_start().split_whitespace().next() == Some(":opt"))
+    super::commands::has_command_line(cell, &[":opt"])
 }
 
 /// The level the kernel chose for cells, when it has one.
@@ -52,10 +49,7 @@ pub fn chosen() -> Option<String> {
 /// rustc's arguments with the cell crate's opt-level set to `level`; other crates' unchanged.
 /// `None` when nothing changes.
 pub fn rewrite(args: &[OsString], level: &str) -> Option<Vec<OsString>> {
-    let is_cell = args
-        .windows(2)
-        .any(|pair| pair[0] == "--crate-name" && pair[1] == CELL_CRATE);
-    if !is_cell {
+    if rustc_wrapper::crate_name(args) != Some(rustc_wrapper::CELL_CRATE) {
         return None;
     }
     let mut out = Vec::with_capacity(args.len() + 2);

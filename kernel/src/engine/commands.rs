@@ -40,6 +40,13 @@ pub fn parse(code: &str) -> Option<Command<'_>> {
     }
 }
 
+/// Whether a line of `cell` is one of the (evcxr) commands `names`, such as `:opt`.
+pub fn has_command_line(cell: &str, names: &[&str]) -> bool {
+    cell.lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .any(|command| names.contains(&command))
+}
+
 pub fn run(runner: &mut Runner, command: Command) -> CellOutcome {
     match command {
         Command::Help => {

@@ -18,6 +18,11 @@ use std::path::PathBuf;
 const WRAP_RUSTC: &str = "EVCXR_RUSTC_WRAPPER";
 const FORCE_DYLIB: &str = "EVCXR_FORCE_DYLIB";
 const CORE_EXTERN: &str = "EVCXR_CORE_EXTERN";
+/// The crate evcxr builds each cell into.
+pub const CELL_CRATE: &str = "ctx";
+/// The crate name cargo gives rustc when it only asks what rustc can do.
+const PROBE_CRATE: &str = "___";
+
 /// Set on the re-run, so it does not adjust the arguments twice.
 const ADJUSTED: &str = "CELLAR_RUSTC_ARGS_ADJUSTED";
 
@@ -28,7 +33,9 @@ pub fn hand_over() {
         && std::env::var_os(ADJUSTED).is_none()
     {
         let args: Vec<OsString> = std::env::args_os().skip(1).collect();
-        if let Some(name) = dependency_name(&args) {
+        if let Some(name) =
+            crate_name(&args).filter(|name| ![CELL_CRATE, PROBE_CRATE].contains(name))
+        {
             build_progress::announce(name);
         }
         let level = cell_opt_level::chosen();
@@ -57,13 +64,11 @@ pub fn hand_over() {
     evcxr::runtime_hook();
 }
 
-/// The crate a rustc call compiles, unless it is a cell or one of cargo's probes.
-fn dependency_name(args: &[OsString]) -> Option<&str> {
-    let name = args
-        .windows(2)
+/// The crate a rustc call compiles (`--crate-name`).
+pub fn crate_name(args: &[OsString]) -> Option<&str> {
+    args.windows(2)
         .find(|pair| pair[0] == "--crate-name")
-        .and_then(|pair| pair[1].to_str())?;
-    (!matches!(name, "ctx" | "___")).then_some(name)
+        .and_then(|pair| pair[1].to_str())
 }
 
 /// `libstd-*.rmeta` beside the `libstd-*.so` evcxr names, when the toolchain ships one.

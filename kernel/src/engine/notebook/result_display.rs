@@ -39,10 +39,7 @@ pub fn edits(range: Range<usize>) -> [Edit; 2] {
 
 /// Whether a cell line changes how evcxr formats results.
 pub fn changes_formatting(cell: &str) -> bool {
-    cell.lines().any(|line| {
-        let command = line.trim_start().split_whitespace().next();
-        matches!(command, Some(":fmt" | ":types"))
-    })
+    crate::engine::commands::has_command_line(cell, &[":fmt", ":types"])
 }
 
 #[cfg(test)]
