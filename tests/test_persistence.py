@@ -142,6 +142,25 @@ def test_a_damaged_file_is_a_miss_recomputed_without_a_panic(tmp_path):
         stop(km, kc)
 
 
+def test_a_cache_folder_that_cannot_be_created_says_so_once(tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be")
+    km, kc = start(tmp_path, blocked)
+    try:
+        outputs = call(kc)
+        assert stream_text(outputs).endswith(SUM), "the cell still succeeds"
+        warning = stream_text(outputs, "stderr")
+        assert f"the cache folder {blocked} failed: cannot read {blocked}/" in warning, warning
+        assert "damaged" not in warning, warning
+        assert warning.count("cellar:") == 1, "one warning for the read and the write"
+        reply, outputs = run_cell(kc, "table::clear(100_000);" + CALL)
+        assert reply["status"] == "ok", reply
+        assert stream_text(outputs, "stderr") == "", "no warning again while it keeps failing"
+        assert runs(tmp_path) == 2
+    finally:
+        stop(km, kc)
+
+
 def test_two_kernels_writing_one_key_at_once_leave_a_valid_entry(tmp_path):
     cache = tmp_path / "cache"
     kernels = [start(tmp_path, cache) for _ in range(2)]

@@ -5,13 +5,14 @@
 //! on IOPub. [`install`] writes the kernelspec and builds the runtime once ([`seed`]), ahead of
 //! the first cell, from the runtime crates the binary carries ([`runtime_source`]); [`doctor`]
 //! says what is missing; [`history`] keeps what the user ran; [`sessions`] knows which client
-//! runs each cell.
+//! runs each cell; [`remote_tier`] shares `persist = "disk"` entries through object storage.
 
 mod doctor;
 mod engine;
 mod handlers;
 mod history;
 mod install;
+mod remote_tier;
 mod runtime_source;
 mod seed;
 mod sessions;
@@ -88,13 +89,30 @@ fn run(connection_file: &std::path::Path) -> anyhow::Result<()> {
     let runtime = runtime_source::RuntimePaths::resolve(runtime_source::Unpacking::IfMissing)?;
     let workspace = engine::workspace::Workspace::for_kernel(&runtime)?;
     workspace.export_env();
+    let remote = remote_tier::RemoteTier::from_env().map(std::sync::Arc::new);
+    if remote.is_some() {
+        // Before any thread starts: the cell process inherits it and asks the kernel there.
+        std::env::set_var(
+            cellar::protocol::REMOTE_SOCKET_ENV,
+            workspace.remote_socket(),
+        );
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
     runtime.block_on(async {
+        if let Some(tier) = &remote {
+            let socket = workspace.remote_socket();
+            if let Err(error) = remote_tier::serve::serve(tier.clone(), &socket) {
+                eprintln!(
+                    "cellar: cannot serve the remote tier on {}: {error}",
+                    socket.display()
+                );
+            }
+        }
         let channels = sockets::bind(&info, &uuid::Uuid::new_v4().to_string()).await?;
-        handlers::serve(channels, workspace.engine_paths()).await;
+        handlers::serve(channels, workspace.engine_paths(), remote).await;
         // Give the shutdown reply a moment to leave before the sockets close.
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         anyhow::Ok(())

@@ -62,8 +62,8 @@ pub(crate) fn handle(request: ControlRequest) -> ControlReply {
         ControlRequest::Report => ControlReply::Report {
             bundle: crate::report::bundle(""),
         },
-        ControlRequest::ClearEverything => ControlReply::Done {
-            count: private::clear_everything(),
+        ControlRequest::ClearEverything { reach } => ControlReply::Done {
+            count: private::clear_everything(reach),
         },
         ControlRequest::ReleaseSession { session } => ControlReply::Done {
             count: private::release_session(&session),
@@ -72,7 +72,7 @@ pub(crate) fn handle(request: ControlRequest) -> ControlReply {
             count: private::release_all(),
         },
         ControlRequest::WaitForWrites => {
-            crate::store::disk::flush();
+            crate::store::storage::flush();
             ControlReply::Done { count: 0 }
         }
     }

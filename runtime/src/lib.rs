@@ -83,8 +83,17 @@
 //! are content-addressed and checked with blake3 on every read (a damaged file is a miss, removed
 //! and recomputed), written under a temporary name and renamed (kernels may share the folder),
 //! trimmed least recently used first past `$CELLAR_CACHE_LIMIT` (default 4 GiB), and hold the
-//! replayed outputs too. `ttl` holds on disk; every clear removes the files. `cache_resource`
-//! entries are live objects and are never written: they are rebuilt.
+//! replayed outputs too. `ttl` holds on disk; every clear removes this machine's files.
+//! `cache_resource` entries are live objects and are never written: they are rebuilt.
+//!
+//! # Across machines
+//! In a kernel started with `CELLAR_CACHE_URL=s3://BUCKET/PREFIX` (and the standard `AWS_*`
+//! variables), `persist = "disk"` entries also live in S3-compatible object storage: a miss in
+//! the cache folder reads the bucket and copies a hit into the folder, and a computed entry is
+//! written to both before the cell's reply. With `CELLAR_CACHE_KEY` set, entries are signed and
+//! an unsigned or mis-signed one is rejected with a warning. A failing remote costs one warning;
+//! the cell goes on with the cache folder. Eviction, ttl and `cache_data::clear()` leave the
+//! bucket alone; `f::clear(args)` and `f::clear_all()` reach it.
 //!
 //! # In a notebook
 //! Everything a cached function printed while it computed (stdout, stderr and [`display`]

@@ -4,6 +4,7 @@
 
 pub use crate::__cellar_item as item;
 pub use crate::hash::{CacheHash, Digest, KeyHasher};
+pub use crate::protocol::Reach;
 pub use crate::report::{bundle as report_bundle, report};
 pub use crate::store::spec::{CacheKind, FnSpec, Options, Persist, Scope, Spinner};
 pub use crate::store::stats::CacheStats;
@@ -73,19 +74,24 @@ pub fn clear_all<T>(spec: &'static FnSpec<T>) -> usize {
 }
 
 /// Removes every entry of every cache of one kind (`cellar::cache_data::clear()`); for
-/// `cache_data`, every entry file too.
+/// `cache_data`, every entry this machine stores too.
 pub fn clear_kind(kind: CacheKind) -> usize {
     let count = registry::clear_where(|cache| cache.kind == kind);
     if kind == CacheKind::Data {
-        store::disk::delete_everything();
+        store::storage::delete_everything(Reach::ThisMachine, Vec::new());
     }
     count
 }
 
-/// Removes every entry of every cache and every entry file (the kernel's `:cellar clear`).
-pub fn clear_everything() -> usize {
+/// Removes every entry of every cache and every entry this machine stores (the kernel's
+/// `:cellar clear`); with [`Reach::EveryTier`], also what the remote tier holds of this
+/// notebook's functions (`:cellar clear remote`).
+pub fn clear_everything(reach: Reach) -> usize {
+    let folders = registry::persisted_folders();
     let count = registry::clear_where(|_| true);
-    store::disk::delete_everything();
+    store::storage::delete_everything(reach, folders);
+    // The deletions are queued: the clear is reported once they are done.
+    store::storage::flush();
     count
 }
 
@@ -99,7 +105,7 @@ pub fn release_session(id: &str) -> usize {
 /// Files stay: `persist = "disk"` entries are for the next kernel.
 pub fn release_all() -> usize {
     let count = registry::remove_where(|_| true, true);
-    store::disk::flush();
+    store::storage::flush();
     count
 }
 

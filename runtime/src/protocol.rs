@@ -20,6 +20,14 @@
 //! The kernel gives its cell process a store folder ([`STORE_DIR_ENV`]) where `cache_data`
 //! entries are copied so they outlive the process. Copies are written in the background; the
 //! kernel asks for [`ControlRequest::WaitForWrites`] before it answers a cell.
+//!
+//! **Remote tier.** With `CELLAR_CACHE_URL` set, the kernel holds the connection to the object
+//! storage and serves the runtime's storage requests on a second socket, [`REMOTE_SOCKET_ENV`]
+//! (the one request that goes from the cell process to the kernel: a cached call that misses
+//! locally must ask mid-cell). One request per connection: a [`RemoteRequest`] as one line of
+//! JSON, followed for `put` by exactly `len` bytes of the entry; the kernel answers with one
+//! [`RemoteReply`] line, followed for `found` by `len` bytes. The kernel bounds every request
+//! in time, so a slow or unreachable remote is a `failed` reply, never a hang.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -37,14 +45,23 @@ pub const STORE_DIR_ENV: &str = "CELLAR_STORE_DIR";
 /// Environment variable naming the control socket the runtime serves in the cell process.
 pub const CONTROL_SOCKET_ENV: &str = "CELLAR_CONTROL_SOCKET";
 
+/// The remote tier's URL (`s3://BUCKET/PREFIX`), read by the kernel; the runtime names it in
+/// messages.
+pub const CACHE_URL_ENV: &str = "CELLAR_CACHE_URL";
+
+/// Environment variable naming the socket the kernel serves remote-tier requests on (set only
+/// when the remote tier is configured).
+pub const REMOTE_SOCKET_ENV: &str = "CELLAR_REMOTE_SOCKET";
+
 /// What the kernel asks of the runtime.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "request", rename_all = "snake_case")]
 pub enum ControlRequest {
     /// Every cache's stats, as a Jupyter mime bundle.
     Report,
-    /// Empties every cache and removes its files (`:cellar clear`).
-    ClearEverything,
+    /// Empties every cache and removes its entries from this machine (`:cellar clear`), or
+    /// also what the remote tier holds of this notebook's functions (`:cellar clear remote`).
+    ClearEverything { reach: Reach },
     /// A client session went away: its session-scoped entries are released.
     ReleaseSession { session: String },
     /// Kernel shutdown: every entry is released (`on_release` runs); files stay.
@@ -58,12 +75,23 @@ impl ControlRequest {
     pub fn name(&self) -> &'static str {
         match self {
             ControlRequest::Report => "report",
-            ControlRequest::ClearEverything => "clear",
+            ControlRequest::ClearEverything { .. } => "clear",
             ControlRequest::ReleaseSession { .. } => "release-session",
             ControlRequest::ReleaseAll => "release-all",
             ControlRequest::WaitForWrites => "wait-for-writes",
         }
     }
+}
+
+/// How far a deletion of stored entries reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reach {
+    /// This machine's tiers: eviction, expiry, `cache_data::clear()`, `:cellar clear`. Other
+    /// machines may still use what the remote tier holds.
+    ThisMachine,
+    /// The remote tier too: `f::clear`, `f::clear_all`, `:cellar clear remote`.
+    EveryTier,
 }
 
 /// The runtime's answer, sent when the work is done.
@@ -75,6 +103,44 @@ pub enum ControlReply {
     },
     /// Done; `count` entries or caches were affected, where the request counts any.
     Done { count: usize },
+}
+
+/// What the runtime asks of the kernel's remote tier. Names are entry names such as
+/// `load-0123456789abcdef/<blake3>.entry`, the same in every tier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "request", rename_all = "snake_case")]
+pub enum RemoteRequest {
+    Get {
+        name: String,
+    },
+    /// `len` bytes follow the line.
+    Put {
+        name: String,
+        len: u64,
+    },
+    Delete {
+        names: Vec<String>,
+    },
+    /// Every entry under these function folders.
+    DeleteFolders {
+        folders: Vec<String>,
+    },
+}
+
+/// The kernel's answer to a [`RemoteRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reply", rename_all = "snake_case")]
+pub enum RemoteReply {
+    /// `len` bytes follow the line.
+    Found {
+        len: u64,
+    },
+    Missing,
+    Done,
+    /// What went wrong, in words for the notebook ("cannot reach …: connection refused").
+    Failed {
+        why: String,
+    },
 }
 
 /// The message types the marker line may carry.

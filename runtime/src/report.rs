@@ -88,7 +88,7 @@ fn table(stats: &[CacheStats]) -> (Vec<String>, Vec<Vec<String>>) {
 
 /// One line per folder: what it is for, where it is, what it holds.
 fn disk_lines() -> Vec<String> {
-    crate::store::disk::usage()
+    crate::store::storage::usage()
         .into_iter()
         .map(|(what, dir, files, size)| {
             format!(

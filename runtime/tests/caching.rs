@@ -770,8 +770,8 @@ fn stats_count_entries_hits_and_misses() {
     assert_eq!(mine.kind, cellar::CacheKind::Data);
     assert_eq!(
         mine.bytes,
-        Some(2 * 32),
-        "the serialized size of each value"
+        Some(2 * 4),
+        "the postcard size of each value: four one-byte varints"
     );
     assert!(mine.last_compute.is_some());
 }

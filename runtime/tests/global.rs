@@ -49,7 +49,10 @@ fn clears_by_kind_everything_and_shutdown() {
     touch();
     assert_eq!(runs(), (4, 2));
 
-    assert_eq!(cellar::__private::clear_everything(), 3);
+    assert_eq!(
+        cellar::__private::clear_everything(cellar::__private::Reach::ThisMachine),
+        3
+    );
     touch();
     assert_eq!(runs(), (6, 3));
     assert_eq!(RELEASES.load(SeqCst), 2);

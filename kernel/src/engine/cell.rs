@@ -19,6 +19,8 @@ pub struct Shared {
     pub iopub: Iopub,
     pub input: InputReader,
     pub paths: super::EnginePaths,
+    /// The remote tier, for `:cellar` (the cell process reaches it through its socket).
+    pub remote: Option<Arc<crate::remote_tier::RemoteTier>>,
     pub child: Arc<Mutex<Option<Arc<Mutex<std::process::Child>>>>>,
     pub interrupted: Arc<AtomicBool>,
     /// True while user code runs: an interrupt then has something to stop.
@@ -318,6 +320,11 @@ impl Runner {
     }
 
     /// A client session went away: its session-scoped entries are released.
+    /// The kernel's remote tier, if `CELLAR_CACHE_URL` set one.
+    pub(super) fn remote_tier(&self) -> Option<&crate::remote_tier::RemoteTier> {
+        self.shared.remote.as_deref()
+    }
+
     pub fn release_session(&mut self, session: &str) {
         self.ask_in_background(ControlRequest::ReleaseSession {
             session: session.to_string(),

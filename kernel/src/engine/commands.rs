@@ -6,8 +6,9 @@ use super::cell::{Runner, INTERNAL_WORK_WAIT};
 use super::control::{self, Answer};
 use super::diagnostics::CellError;
 use super::CellOutcome;
-use cellar::protocol::{ControlReply, ControlRequest};
+use cellar::protocol::{ControlReply, ControlRequest, Reach};
 use serde_json::json;
+use std::time::Duration;
 
 /// A cell that is one kernel command.
 #[derive(Debug, PartialEq, Eq)]
@@ -17,12 +18,18 @@ pub enum Command<'a> {
     Cellar(&'a str),
 }
 
+/// How long `:cellar clear remote` waits: the remote tier bounds each request, a folder may take
+/// several.
+const REMOTE_CLEAR_WAIT: Duration = Duration::from_secs(300);
+
 const HELP: &str = "\
 cellar commands:
 :help            this list, then evcxr's commands
 :doc NAME        documentation of NAME in the pager (like IPython's `NAME?`)
 :cellar          every cache: function, kind, scope, entries, bytes, hits, misses, last compute time
-:cellar clear    empty every cache and remove its files on disk (on_release runs for each entry)
+:cellar clear    empty every cache and remove its entries on this machine (on_release runs for each)
+:cellar clear remote
+                 the same, and remove what this notebook's functions stored in the remote tier
 ";
 
 pub fn parse(code: &str) -> Option<Command<'_>> {
@@ -88,30 +95,53 @@ pub fn run(runner: &mut Runner, command: Command) -> CellOutcome {
                 "Session-scoped entries are released {grace} s after their client disconnects (set {} in the kernelspec env).\n",
                 crate::sessions::GRACE_ENV
             );
+            if let Some(remote) = runner.remote_tier() {
+                policy.push_str(&remote.summary());
+            }
             policy.push_str(&key_coverage(&runner.notebook.key_coverage()));
             runner
                 .sink
                 .send("stream", json!({ "name": "stdout", "text": policy }));
             CellOutcome::default()
         }
-        Command::Cellar("clear") => {
-            match control::ask(&ControlRequest::ClearEverything, Some(INTERNAL_WORK_WAIT)) {
+        Command::Cellar(which @ ("clear" | "clear remote")) => {
+            let (reach, wait, done) = if which == "clear" {
+                (
+                    Reach::ThisMachine,
+                    INTERNAL_WORK_WAIT,
+                    "Every cache is empty; the remote tier, if any, is untouched (:cellar clear remote).\n",
+                )
+            } else if runner.remote_tier().is_some() {
+                (
+                    Reach::EveryTier,
+                    REMOTE_CLEAR_WAIT,
+                    "Every cache is empty, and the remote tier holds nothing of this notebook's functions.\n",
+                )
+            } else {
+                return error(
+                    "UsageError",
+                    "there is no remote tier to clear: set CELLAR_CACHE_URL=s3://BUCKET/PREFIX in the kernel's environment",
+                );
+            };
+            let request = ControlRequest::ClearEverything { reach };
+            match control::ask(&request, Some(wait)) {
                 Ok(Answer::Replied(_)) => {}
-                // No caches in memory: the files on disk go all the same.
+                // No caches in memory: the stored entries go all the same.
                 Ok(Answer::NotServing) => {
-                    cellar::__private::clear_everything();
+                    cellar::__private::clear_everything(reach);
                 }
                 Err(failure) => return error("CellarClearFailed", &failure.to_string()),
             }
-            runner.sink.send(
-                "stream",
-                json!({ "name": "stdout", "text": "Every cache is empty.\n" }),
-            );
+            runner
+                .sink
+                .send("stream", json!({ "name": "stdout", "text": done }));
             CellOutcome::default()
         }
         Command::Cellar(other) => error(
             "UsageError",
-            &format!("unknown :cellar argument `{other}`; try :cellar or :cellar clear"),
+            &format!(
+                "unknown :cellar argument `{other}`; try :cellar, :cellar clear or :cellar clear remote"
+            ),
         ),
     }
 }
@@ -151,6 +181,10 @@ mod tests {
         assert_eq!(parse(":help"), Some(Command::Help));
         assert_eq!(parse("  :doc  Vec::new "), Some(Command::Doc("Vec::new")));
         assert_eq!(parse(":cellar clear"), Some(Command::Cellar("clear")));
+        assert_eq!(
+            parse(":cellar clear remote"),
+            Some(Command::Cellar("clear remote"))
+        );
         assert_eq!(parse(":cellar"), Some(Command::Cellar("")));
         assert_eq!(parse(":dep serde = \"1\""), None);
         assert_eq!(parse(":doc x\n1 + 1"), None);

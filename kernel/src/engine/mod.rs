@@ -89,7 +89,12 @@ pub struct Engine {
 impl Engine {
     /// Starts the engine thread. evcxr starts (and compiles a first cell) there, so the kernel
     /// answers `kernel_info` at once while the engine warms up; jobs wait in the queue.
-    pub fn start(iopub: Iopub, input: InputReader, paths: EnginePaths) -> Engine {
+    pub fn start(
+        iopub: Iopub,
+        input: InputReader,
+        paths: EnginePaths,
+        remote: Option<Arc<crate::remote_tier::RemoteTier>>,
+    ) -> Engine {
         let (jobs, queue) = crossbeam_channel::unbounded();
         let child = Arc::new(Mutex::new(None));
         let interrupted = Arc::new(AtomicBool::new(false));
@@ -98,6 +103,7 @@ impl Engine {
             iopub,
             input,
             paths,
+            remote,
             child: child.clone(),
             interrupted: interrupted.clone(),
             running: running.clone(),

@@ -116,6 +116,11 @@ impl Workspace {
         }
     }
 
+    /// Where the kernel serves the remote tier to its cell process (`remote_tier::serve`).
+    pub fn remote_socket(&self) -> PathBuf {
+        self.dir.join("remote.sock")
+    }
+
     /// The optimisation level of the cell crate (see `cell_opt_level`).
     pub fn cell_opt_level_file(&self) -> PathBuf {
         self.dir.join("cell-opt-level")

@@ -36,7 +36,11 @@ impl Kernel {
 }
 
 /// Serves the channels until a client asks the kernel to shut down.
-pub async fn serve(channels: Channels, paths: crate::engine::EnginePaths) {
+pub async fn serve(
+    channels: Channels,
+    paths: crate::engine::EnginePaths,
+    remote: Option<Arc<crate::remote_tier::RemoteTier>>,
+) {
     let Channels {
         iopub,
         shell,
@@ -45,7 +49,7 @@ pub async fn serve(channels: Channels, paths: crate::engine::EnginePaths) {
     } = channels;
     let input = stdin::reader(stdin, tokio::runtime::Handle::current());
     let kernel = Arc::new(Kernel {
-        engine: Engine::start(iopub.clone(), input, paths),
+        engine: Engine::start(iopub.clone(), input, paths, remote),
         iopub,
         history: Mutex::new(History::open_default()),
         execution_count: AtomicU32::new(0),

@@ -8,13 +8,14 @@
 //! the lock first and then runs `on_release` ([`FnCache::release`]). User code never runs while a
 //! cache lock is held, so a callback may call cached functions itself without deadlocking.
 //!
-//! A `cache_data` cache also has a [`Shelf`] on disk: what it stores is written there too, a
-//! miss in memory looks there, and an entry that leaves the cache leaves the disk with it.
+//! A `cache_data` cache also has an [`FnStorage`]: what it stores is written there too, a miss
+//! in memory looks there, and an entry that leaves the cache leaves this machine's tiers with it
+//! (a clear asked for by name leaves every tier).
 
-use super::disk::Shelf;
 use super::inflight::InFlight;
 use super::spec::{CacheKind, ErasedSpec, Scope};
 use super::stats::CacheStats;
+use super::storage::{FnStorage, Reach};
 use super::value::{DataOps, Value};
 use crate::hash::Digest;
 use crate::replay::Record;
@@ -34,8 +35,9 @@ pub(crate) struct Entry {
     stored_at: Instant,
 }
 
-/// Removed entries, waiting for their `on_release` outside the lock. With a key, the entry's
-/// file goes too; without, it stays (shutdown, a replaced cache, a value never stored).
+/// Removed entries, waiting for their `on_release` outside the lock. With a key, the entry
+/// leaves this machine's storage too; without, it stays (shutdown, a replaced cache, a value
+/// never stored, or one already removed everywhere).
 pub(crate) type Removed = Vec<(Option<Digest>, Value)>;
 
 struct State {
@@ -63,8 +65,9 @@ pub(crate) struct FnCache {
     pub spec: &'static dyn ErasedSpec,
     /// Sizing and encoding (`cache_data` only).
     data: Option<DataOps>,
-    /// Where entries are copied on disk (`cache_data` in a kernel, or with `persist = "disk"`).
-    shelf: Option<Shelf>,
+    /// Where entries are copied outside memory (`cache_data` in a kernel, or with
+    /// `persist = "disk"`).
+    storage: Option<FnStorage>,
     state: Mutex<State>,
     pub inflight: InFlight,
     hits: AtomicU64,
@@ -95,7 +98,7 @@ impl FnCache {
             ttl,
             spec,
             data,
-            shelf: data.and_then(|_| Shelf::of(spec, session.as_deref())),
+            storage: data.and_then(|_| FnStorage::of(spec, session.as_deref())),
             session,
             state: Mutex::new(State {
                 entries,
@@ -145,26 +148,27 @@ impl FnCache {
         }
     }
 
-    /// Stores a computed value (and, for `cache_data`, writes it to disk); returns what left
-    /// the cache (LRU eviction, expiry, or the value itself when the cache is detached).
+    /// Stores a computed value (and, for `cache_data`, writes it to storage); returns what
+    /// left the cache (LRU eviction, expiry, or the value itself when the cache is detached).
     pub fn store(&self, key: Digest, value: Value, record: Record) -> Removed {
         let (stored, removed) = self.insert(key, value.clone(), record.clone(), Instant::now());
-        if let (true, Some(shelf), Some(data)) = (stored, &self.shelf, self.data) {
-            shelf.save(&key, value, record, data.codec);
+        if let (true, Some(storage), Some(data)) = (stored, &self.storage, self.data) {
+            storage.save(&key, value, record, data.codec);
         }
         removed
     }
 
-    /// The entry for `key` from disk, put back in memory, when memory has none (after the cell
-    /// process died, in a new kernel, in a later run). Expired and damaged files are misses.
+    /// The entry for `key` from storage, put back in memory, when memory has none (after the
+    /// cell process died, in a new kernel, in a later run, on another machine). Expired and
+    /// rejected entries are misses.
     pub fn restore(&self, key: &Digest) -> Option<(Value, Record, Removed)> {
-        let (shelf, data) = (self.shelf.as_ref()?, self.data?);
-        let loaded = shelf.load(key, self.ttl, data.codec)?;
+        let (storage, data) = (self.storage.as_ref()?, self.data?);
+        let stored = storage.load(key, self.ttl, data.codec)?;
         let now = Instant::now();
-        let stored_at = now.checked_sub(loaded.age).unwrap_or(now);
+        let stored_at = now.checked_sub(stored.age()).unwrap_or(now);
         let (_, removed) =
-            self.insert(*key, loaded.value.clone(), loaded.record.clone(), stored_at);
-        Some((loaded.value, loaded.record, removed))
+            self.insert(*key, stored.value.clone(), stored.record.clone(), stored_at);
+        Some((stored.value, stored.record, removed))
     }
 
     /// Puts an entry in memory; false (and the value among the removed) when detached.
@@ -209,11 +213,15 @@ impl FnCache {
         }
     }
 
-    /// Removes one entry, whatever it holds, and its file even when memory had none.
+    /// Removes one entry, whatever it holds, from memory and every tier of storage, even when
+    /// memory had none (`f::clear(args)`).
     pub fn remove(&self, key: &Digest) -> Removed {
-        let removed: Removed = take(&mut self.state(), key).into_iter().collect();
-        if let (true, Some(shelf)) = (removed.is_empty(), &self.shelf) {
-            shelf.delete(vec![*key]);
+        let removed: Removed = take(&mut self.state(), key)
+            .into_iter()
+            .map(|(_, value)| (None, value))
+            .collect();
+        if let Some(storage) = &self.storage {
+            storage.delete(vec![*key], Reach::EveryTier);
         }
         removed
     }
@@ -231,11 +239,12 @@ impl FnCache {
         removed
     }
 
-    /// Removes the files of removed entries, then runs `on_release` once for each and drops
-    /// them. A callback that panics is reported and does not stop the others.
+    /// Removes removed entries from this machine's storage, then runs `on_release` once for
+    /// each and drops them. A callback that panics is reported and does not stop the others.
     pub fn release(&self, removed: Removed) {
-        if let Some(shelf) = &self.shelf {
-            shelf.delete(removed.iter().filter_map(|(key, _)| *key).collect());
+        if let Some(storage) = &self.storage {
+            let keys = removed.iter().filter_map(|(key, _)| *key).collect();
+            storage.delete(keys, Reach::ThisMachine);
         }
         for (_, value) in removed {
             if catch_unwind(AssertUnwindSafe(|| self.spec.on_release(&*value))).is_err() {
@@ -251,6 +260,15 @@ impl FnCache {
         let count = removed.len();
         self.release(removed);
         count
+    }
+
+    /// The storage folder of a `persist = "disk"` cache (the same in every tier).
+    pub fn persisted_folder(&self) -> Option<&str> {
+        let persisted = self.spec.options().persist.is_some();
+        self.storage
+            .as_ref()
+            .filter(|_| persisted)
+            .map(FnStorage::folder)
     }
 
     pub fn count_hit(&self) {
@@ -282,7 +300,7 @@ impl FnCache {
             session: self.session.as_deref().map(str::to_string),
             entries: values.len(),
             bytes,
-            disk_bytes: self.shelf.as_ref().map(Shelf::bytes),
+            disk_bytes: self.storage.as_ref().map(FnStorage::bytes),
             hits: self.hits.load(Ordering::Relaxed),
             misses: self.misses.load(Ordering::Relaxed),
             last_compute: (last != u64::MAX).then(|| Duration::from_nanos(last)),

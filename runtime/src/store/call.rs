@@ -9,10 +9,10 @@
 //! compiled once, into the runtime, not in every cell that calls a cached function.
 
 use super::cache::FnCache;
-use super::disk::Shelf;
 use super::inflight::Claim;
 use super::registry;
 use super::spec::ErasedSpec;
+use super::storage::{FnStorage, Reach};
 use super::value::{DataOps, Value};
 use crate::hash::Digest;
 use crate::replay::{self, Record};
@@ -150,12 +150,12 @@ fn compute(spec: &dyn ErasedSpec, body: &mut dyn FnMut() -> Value) -> (Value, Re
 }
 
 /// Removes the entry of one argument list in the current session's cache (`f::clear(args)`),
-/// in memory and on disk; true if memory had it.
+/// in memory and in every tier of storage; true if memory had it.
 pub(crate) fn clear_one(spec: &dyn ErasedSpec, key: Digest) -> bool {
     let Some(cache) = registry::existing(spec) else {
         let session = registry::session_of(spec);
-        if let Some(shelf) = Shelf::of(spec, session.as_deref()) {
-            shelf.delete(vec![key]);
+        if let Some(storage) = FnStorage::of(spec, session.as_deref()) {
+            storage.delete(vec![key], Reach::EveryTier);
         }
         return false;
     };
@@ -165,11 +165,12 @@ pub(crate) fn clear_one(spec: &dyn ErasedSpec, key: Digest) -> bool {
     found
 }
 
-/// Removes every entry of one function, in every session (`f::clear_all()`), and its files.
+/// Removes every entry of one function, in every session (`f::clear_all()`), in memory and
+/// in every tier of storage.
 pub(crate) fn clear_all_of(spec: &dyn ErasedSpec) -> usize {
     let count = registry::clear_where(|cache| cache.fn_key == *spec.key());
-    if let Some(shelf) = Shelf::of(spec, None) {
-        shelf.delete_all();
+    if let Some(storage) = FnStorage::of(spec, None) {
+        storage.delete_all(Reach::EveryTier);
     }
     count
 }

@@ -7,21 +7,19 @@
 //! - `cache`: one function's entries (LRU order, ttl, stats);
 //! - `inflight`: compute once per key;
 //! - `call`: one cached call from lookup to return (hit, validate, miss, spinner, replay);
-//! - `size`: the bytes of a `cache_data` value, for the stats;
-//! - [`disk`]: `cache_data` entries on disk (crash survival, `persist = "disk"`).
+//! - [`storage`]: `cache_data` entries outside memory, tier by tier (crash survival,
+//!   `persist = "disk"`, the remote tier).
 //!
-//! Only `spec`'s view and `value`'s shims (with `size`'s counter, which walks the value's serde
-//! impl) are generic over the value type: a cell that calls a cached function compiles those for
-//! its type, and nothing else of the store.
+//! Only `spec`'s view and `value`'s shims are generic over the value type: a cell that calls a
+//! cached function compiles those for its type, and nothing else of the store.
 
 mod cache;
 mod call;
-pub(crate) mod disk;
 mod inflight;
 pub(crate) mod registry;
-mod size;
 pub mod spec;
 pub mod stats;
+pub(crate) mod storage;
 mod value;
 
 pub(crate) use call::{clear_all_of, clear_one, get_or_compute};

@@ -120,6 +120,14 @@ pub(crate) fn remove_where(pick: impl Fn(&FnCache) -> bool, keep_files: bool) ->
         .sum()
 }
 
+/// The storage folder names of the registered `persist = "disk"` caches.
+pub(crate) fn persisted_folders() -> Vec<String> {
+    read()
+        .values()
+        .filter_map(|cache| cache.persisted_folder().map(str::to_string))
+        .collect()
+}
+
 /// The stats of every registered cache, by function name then session.
 pub(crate) fn stats() -> Vec<CacheStats> {
     let caches: Vec<_> = read().values().cloned().collect();

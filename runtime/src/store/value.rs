@@ -8,8 +8,7 @@
 //! and for `cache_data` the serialized size and the postcard encoding ([`DataOps`]). Each is a
 //! few lines; the `Arc` is the one the caller gets back, so a hit still shares the stored value.
 
-use super::disk::Codec;
-use super::size::serialized_size;
+use super::storage::Codec;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::any::Any;
@@ -22,7 +21,7 @@ pub(crate) type Value = Arc<dyn Any + Send + Sync>;
 /// What a `cache_data` value can do that a resource need not: be sized and written to disk.
 #[derive(Clone, Copy)]
 pub(crate) struct DataOps {
-    /// The value's serialized size, for the stats.
+    /// The value's serialized size (postcard's own count), for the stats.
     pub size_of: fn(&dyn Any) -> usize,
     pub codec: Codec,
 }
@@ -31,7 +30,14 @@ impl DataOps {
     /// The operations of a `T`: its serde impls, through postcard for the disk.
     pub fn of<T: Serialize + DeserializeOwned + Send + Sync + 'static>() -> DataOps {
         DataOps {
-            size_of: |value| serialized_size(value_ref::<T>(value)),
+            size_of: |value| {
+                let value = value_ref::<T>(value);
+                let counted = postcard::serialize_with_flavor::<T, _, usize>(
+                    value,
+                    postcard::ser_flavors::Size::default(),
+                );
+                counted.unwrap_or(std::mem::size_of_val(value))
+            },
             codec: Codec {
                 encode: encode::<T>,
                 decode: decode::<T>,

@@ -52,6 +52,18 @@ pub(crate) fn trim(root: &Path, limit: u64) -> usize {
     removed
 }
 
+/// The names of the function folders under `root`.
+pub(crate) fn function_folders(root: &Path) -> Vec<String> {
+    let Ok(folders) = fs::read_dir(root) else {
+        return Vec::new();
+    };
+    folders
+        .flatten()
+        .filter(|f| f.path().is_dir())
+        .filter_map(|f| f.file_name().into_string().ok())
+        .collect()
+}
+
 /// Removes every entry file under `root`, and the function folders left empty. Nothing else is
 /// touched: the cache folder may be one the user shares with other files.
 pub(crate) fn clear(root: &Path) {
