@@ -24,12 +24,8 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 
 echo "==> s3s-fs, the S3-compatible server the remote-tier tests start"
-# Built once, outside the clone, like the target dir.
-tools="${CELLAR_TOOLS_DIR:-$HOME/.cache/cellar/tools}"
-if [ ! -x "$tools/bin/s3s-fs" ]; then
-  cargo install --locked --root "$tools" s3s-fs --version 0.14.1 --features binary
-fi
-export CELLAR_S3_SERVER="$tools/bin/s3s-fs"
+CELLAR_S3_SERVER="$(bash tests/install-s3-server.sh)"
+export CELLAR_S3_SERVER
 
 echo "==> end-to-end tests"
 .venv/bin/python -m pytest tests -v "$@"

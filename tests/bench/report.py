@@ -57,6 +57,7 @@ criterion = [json.loads(line) for line in (results / "criterion.jsonl").read_tex
              if line] if (results / "criterion.jsonl").exists() else []
 streamlit = load("streamlit.json")
 cellar_k, evcxr_k, rerun = load("latency-cellar.json"), load("latency-evcxr.json"), load("rerun.json")
+remote = load("remote-tier.json")
 
 out = []
 w = out.append
@@ -247,9 +248,29 @@ def where_the_time_goes(c, e):
     w("")
 
 
+def remote_tier_section():
+    w("## The remote tier against the cache folder\n")
+    w(f"A `persist = \"disk\"` function returning a `Vec<f64>`, server {remote['server']}. Machine A "
+      "computes the entry with the remote tier on, A' without: the cell's reply waits until every "
+      "tier holds it. Machine B, with an empty cache folder, reads it from the bucket (the copy "
+      "into its cache folder included); a new kernel on B then reads it from that folder, and a "
+      "second call from memory. Hits are timed inside the cell, misses as round trips.\n")
+    w("| values | entry | miss, remote on | miss, folder only | ratio | hit from the bucket | "
+      "hit from the folder | ratio | hit from memory |")
+    w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in remote["sizes"]:
+        w(f"| {r['rows']:,} | {r['entry_bytes'] / 2**20:.1f} MiB | {t(r['miss_round_trip_remote_s'])} | "
+          f"{t(r['miss_round_trip_local_s'])} | {r['miss_round_trip_remote_s'] / r['miss_round_trip_local_s']:.2f}× | "
+          f"{t(r['remote_hit_s'])} | {t(r['folder_hit_s'])} | {r['remote_hit_s'] / r['folder_hit_s']:.2f}× | "
+          f"{t(r['memory_hit_s'])} |")
+    w("")
+
+
 if criterion:
     cache_data_section()
     criterion_sections()
+if remote:
+    remote_tier_section()
 if cellar_k and evcxr_k:
     latency_section()
 

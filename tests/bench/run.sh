@@ -2,7 +2,8 @@
 # Opt-in benchmarks (not part of CI): cellar against its baselines, in one run on this machine,
 # and BENCHMARKS.md rewritten with the figures. Baselines: one plain clone() of the same value
 # (criterion, same process), Streamlit's st.cache_data / st.cache_resource (PyPI, scratch venv),
-# and evcxr_jupyter 0.22 (built from the Rust registry into a scratch folder).
+# and evcxr_jupyter 0.22 (built from the Rust registry into a scratch folder); the remote tier is
+# set against the cache folder, through s3s-fs on loopback.
 #
 #   bash tests/bench/run.sh                      # 10M and 50M rows; takes a while (builds evcxr_jupyter)
 #   ROWS="1000000" bash tests/bench/run.sh       # a quick run
@@ -70,6 +71,13 @@ JUPYTER_PATH="$scratch/jupyter" .venv/bin/python tests/bench/latency.py evcxr $n
 
 echo "==> notebook re-run"
 .venv/bin/python tests/bench/notebook_rerun.py notebooks/caching.ipynb > "$results/rerun.json"
+
+if [ "$bench" = all ]; then
+  echo "==> the remote tier against the cache folder (s3s-fs)"
+  CELLAR_S3_SERVER="$(bash tests/install-s3-server.sh)"
+  export CELLAR_S3_SERVER
+  .venv/bin/python tests/bench/remote_tier.py 1000000 10000000 > "$results/remote-tier.json"
+fi
 
 command="bash tests/bench/run.sh"
 [ -z "${ROWS:-}" ] || command="ROWS=\"$ROWS\" $command"

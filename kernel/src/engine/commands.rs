@@ -105,13 +105,15 @@ pub fn run(runner: &mut Runner, command: Command) -> CellOutcome {
             CellOutcome::default()
         }
         Command::Cellar(which @ ("clear" | "clear remote")) => {
+            let remote = runner.remote_tier().is_some();
             let (reach, wait, done) = if which == "clear" {
-                (
-                    Reach::ThisMachine,
-                    INTERNAL_WORK_WAIT,
-                    "Every cache is empty; the remote tier, if any, is untouched (:cellar clear remote).\n",
-                )
-            } else if runner.remote_tier().is_some() {
+                let done = if remote {
+                    "Every cache is empty on this machine; the remote tier is untouched (:cellar clear remote clears it too).\n"
+                } else {
+                    "Every cache is empty.\n"
+                };
+                (Reach::ThisMachine, INTERNAL_WORK_WAIT, done)
+            } else if remote {
                 (
                     Reach::EveryTier,
                     REMOTE_CLEAR_WAIT,

@@ -27,17 +27,32 @@ use std::time::Duration;
 /// from the standard `AWS_*` variables.
 pub use cellar::protocol::CACHE_URL_ENV as URL_ENV;
 
-/// How long a connection may take to open.
-const CONNECT_LIMIT: Duration = Duration::from_secs(3);
-/// How long one HTTP request may take, and all of its retries together.
-const REQUEST_LIMIT: Duration = Duration::from_secs(30);
-const RETRY_LIMIT: Duration = Duration::from_secs(10);
-/// The most any one request of the runtime waits, whatever the remote does.
-const ANSWER_LIMIT: Duration = Duration::from_secs(60);
+/// How long the remote tier may take, at each level.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// To open a connection.
+    pub connect: Duration,
+    /// One HTTP request.
+    pub request: Duration,
+    /// A request and its retries together.
+    pub retries: Duration,
+    /// Anything the runtime asks, whatever the remote does.
+    pub answer: Duration,
+}
+
+impl Limits {
+    pub const STANDARD: Limits = Limits {
+        connect: Duration::from_secs(3),
+        request: Duration::from_secs(30),
+        retries: Duration::from_secs(10),
+        answer: Duration::from_secs(60),
+    };
+}
 
 /// The remote tier of this kernel.
 pub struct RemoteTier {
     url: String,
+    limits: Limits,
     /// The store, or why there is none (a URL the kernel cannot use).
     store: Result<Arc<dyn ObjectStore>, String>,
     health: Health,
@@ -51,12 +66,14 @@ impl RemoteTier {
         let url = std::env::var(URL_ENV)
             .ok()
             .filter(|url| !url.trim().is_empty())?;
-        let store = open(url.trim());
+        let limits = Limits::STANDARD;
+        let store = open(url.trim(), limits);
         if let Err(why) = &store {
             eprintln!("cellar: {why}");
         }
         Some(RemoteTier {
             url,
+            limits,
             store,
             health: Health::default(),
             transfers: Transfers::default(),
@@ -64,9 +81,10 @@ impl RemoteTier {
     }
 
     #[cfg(test)]
-    fn over(url: &str, store: Arc<dyn ObjectStore>) -> RemoteTier {
+    fn over(url: &str, store: Arc<dyn ObjectStore>, limits: Limits) -> RemoteTier {
         RemoteTier {
             url: url.into(),
+            limits,
             store: Ok(store),
             health: Health::default(),
             transfers: Transfers::default(),
@@ -80,19 +98,20 @@ impl RemoteTier {
         Ok(store)
     }
 
-    /// Runs one operation within [`ANSWER_LIMIT`], recording a failure in the health.
+    /// Runs one operation within the answer limit, recording a failure in the health.
     async fn bounded<T>(
         &self,
         what: &str,
         operation: impl std::future::Future<Output = object_store::Result<T>>,
     ) -> Result<T, String> {
-        let outcome = match tokio::time::timeout(ANSWER_LIMIT, operation).await {
+        let limit = self.limits.answer;
+        let outcome = match tokio::time::timeout(limit, operation).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) => Err(format!("{what} in {} failed: {error}", self.url)),
             Err(_) => Err(format!(
                 "{what} in {} took longer than {} s",
                 self.url,
-                ANSWER_LIMIT.as_secs()
+                limit.as_secs_f64()
             )),
         };
         match &outcome {
@@ -190,7 +209,7 @@ impl RemoteTier {
 }
 
 /// The store `url` names: `s3://BUCKET` or `s3://BUCKET/PREFIX`.
-fn open(url: &str) -> Result<Arc<dyn ObjectStore>, String> {
+fn open(url: &str, limits: Limits) -> Result<Arc<dyn ObjectStore>, String> {
     let parsed = url::Url::parse(url).map_err(|error| {
         format!("{URL_ENV}={url:?} is not a URL ({error}); the remote tier is off")
     })?;
@@ -203,7 +222,7 @@ fn open(url: &str) -> Result<Arc<dyn ObjectStore>, String> {
     install_tls_provider();
     let retry = RetryConfig {
         max_retries: 1,
-        retry_timeout: RETRY_LIMIT,
+        retry_timeout: limits.retries,
         backoff: Default::default(),
     };
     // Set key by key: a whole ClientOptions would replace what the AWS_* variables set
@@ -212,12 +231,12 @@ fn open(url: &str) -> Result<Arc<dyn ObjectStore>, String> {
         .with_bucket_name(bucket)
         .with_retry(retry);
     for (key, limit) in [
-        (ClientConfigKey::ConnectTimeout, CONNECT_LIMIT),
-        (ClientConfigKey::Timeout, REQUEST_LIMIT),
+        (ClientConfigKey::ConnectTimeout, limits.connect),
+        (ClientConfigKey::Timeout, limits.request),
     ] {
         s3 = s3.with_config(
             AmazonS3ConfigKey::Client(key),
-            format!("{}s", limit.as_secs()),
+            format!("{}ms", limit.as_millis()),
         );
     }
     let s3 = s3

@@ -3,7 +3,11 @@ use object_store::memory::InMemory;
 use std::io::{BufRead, BufReader, Read, Write};
 
 fn in_memory() -> RemoteTier {
-    RemoteTier::over("s3://bucket/team", Arc::new(InMemory::new()))
+    RemoteTier::over(
+        "s3://bucket/team",
+        Arc::new(InMemory::new()),
+        Limits::STANDARD,
+    )
 }
 
 #[tokio::test]
@@ -36,11 +40,11 @@ async fn entries_are_stored_read_and_removed_by_name_and_folder() {
     );
 }
 
-#[tokio::test]
-async fn an_unreachable_remote_fails_once_then_rests() {
+/// An S3 client for a server at `endpoint`, without retries.
+fn s3_at(endpoint: &str) -> Arc<dyn ObjectStore> {
     install_tls_provider();
     let s3 = AmazonS3Builder::new()
-        .with_endpoint("http://127.0.0.1:9")
+        .with_endpoint(endpoint)
         .with_allow_http(true)
         .with_bucket_name("bucket")
         .with_region("us-east-1")
@@ -48,12 +52,17 @@ async fn an_unreachable_remote_fails_once_then_rests() {
         .with_secret_access_key("secret")
         .with_retry(RetryConfig {
             max_retries: 0,
-            retry_timeout: RETRY_LIMIT,
+            retry_timeout: Limits::STANDARD.retries,
             backoff: Default::default(),
         })
         .build()
         .unwrap();
-    let tier = RemoteTier::over("s3://bucket", Arc::new(s3));
+    Arc::new(s3)
+}
+
+#[tokio::test]
+async fn an_unreachable_remote_fails_once_then_rests() {
+    let tier = RemoteTier::over("s3://bucket", s3_at("http://127.0.0.1:9"), Limits::STANDARD);
     let why = tier.get("f-1/a.entry").await.unwrap_err();
     assert!(
         why.starts_with("reading an entry in s3://bucket failed"),
@@ -73,11 +82,41 @@ async fn an_unreachable_remote_fails_once_then_rests() {
     );
 }
 
+/// A server that takes the connection and never answers: the wait ends at the answer limit.
+#[tokio::test]
+async fn a_silent_remote_is_bounded_in_time() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().take(4).collect();
+        std::thread::sleep(Duration::from_secs(30));
+        drop(held);
+    });
+    let limits = Limits {
+        answer: Duration::from_millis(500),
+        ..Limits::STANDARD
+    };
+    let tier = RemoteTier::over("s3://bucket", s3_at(&endpoint), limits);
+    let started = std::time::Instant::now();
+    let why = tier.put("f-1/a.entry", "x".into()).await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        why,
+        "storing an entry in s3://bucket took longer than 0.5 s"
+    );
+}
+
 #[test]
 fn urls_that_are_not_s3_say_so() {
-    let why = open("https://example.invalid/bucket").err().unwrap();
+    let why = open("https://example.invalid/bucket", Limits::STANDARD)
+        .err()
+        .unwrap();
     assert!(why.contains("is not an s3://BUCKET/PREFIX URL"), "{why}");
-    let why = open("not a url").err().unwrap();
+    let why = open("not a url", Limits::STANDARD).err().unwrap();
     assert!(why.contains("is not a URL"), "{why}");
     assert!(object_path("f-1/../x").is_err());
 }

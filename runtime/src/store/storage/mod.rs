@@ -128,10 +128,8 @@ pub(crate) fn delete_everything(reach: Reach, also_folders: Vec<String>) {
         let persisted = persisted();
         writer::submit(move || persisted.delete_folders(&folders, Reach::EveryTier));
     }
-    for root in kernel_store()
-        .map(|_| location::crash_root())
+    for root in location::crash_root()
         .into_iter()
-        .flatten()
         .chain([location::persist_root()])
     {
         writer::submit(move || trim::clear(&root));
