@@ -39,8 +39,9 @@ DEP = [':dep rand = "0.8"',
 
 
 def compile_s(phases):
-    """cellar's phases other than running the code: evcxr building the cell."""
-    return sum(secs for name, secs in phases.items() if name != "Execution")
+    """cellar's phases other than running the code and storing its cached entries: evcxr
+    building the cell."""
+    return sum(secs for name, secs in phases.items() if name not in ("Execution", "Storing cached entries"))
 
 
 def notebook_run(name, cells, env):

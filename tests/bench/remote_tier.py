@@ -2,8 +2,8 @@
 what uploading adds to the cell that computes an entry.
 
 For each size, a `persist = "disk"` function returns a `Vec<f64>` of that many values:
-- machine A computes it with the remote tier on, machine A' without (the cell's round trip: the
-  reply waits for the entry to be stored in every tier);
+- machine A computes it with the remote tier on, machine A' without; the kernel reports how long
+  each cell's reply waited for the entry to be stored in every tier;
 - machine B, with an empty cache folder, gets it from the bucket (timed inside the cell, the
   copy into B's cache folder included), then a new kernel on B gets it from that folder, then a
   second call there gets it from memory.
@@ -35,18 +35,18 @@ println!("{} {}", began.elapsed().as_secs_f64(), got.len());
 
 
 def machine(env, cwd, rows, calls=1):
-    """A new kernel in `cwd`: defines the function, then times `calls` calls (inside the cell)
-    and the round trip of the first."""
+    """A new kernel in `cwd`: defines the function, then times `calls` calls inside the cell,
+    and how long each cell's reply waited for its entries to be stored (the kernel's phase)."""
     with kernel("cellar", env={**env, "CELLAR_CACHE_DIR": str(cwd / ".cellar-cache")}) as (kc, _, _):
         run_ok(kc, DEFINE)
-        inside, trips = [], []
+        inside, storing = [], []
         for _ in range(calls):
             reply = run_ok(kc, TIMED.replace("%ROWS%", str(rows)))
             seconds, length = reply.stdout.split()
             assert int(length) == rows
             inside.append(float(seconds))
-            trips.append(reply.seconds)
-        return inside, trips
+            storing.append(reply.phases["Storing cached entries"])
+        return inside, storing
 
 
 def main():
@@ -63,14 +63,14 @@ def main():
             a, a_local, b = (base / f"{name}-{rows}" for name in ("a", "a-local", "b"))
             for folder in (a, a_local, b):
                 folder.mkdir()
-            _, (miss_remote,) = machine(remote, a, rows)
-            _, (miss_local,) = machine(local_only, a_local, rows)
+            (compute,), (store_remote,) = machine(remote, a, rows)
+            _, (store_local,) = machine(local_only, a_local, rows)
             (remote_hit,), _ = machine(remote, b, rows)
             (folder_hit, memory_hit), _ = machine(remote, b, rows, calls=2)
             entry_bytes = sum(p.stat().st_size for p in server.objects(prefix))
             rows_out.append({
                 "rows": rows, "entry_bytes": entry_bytes,
-                "miss_round_trip_remote_s": miss_remote, "miss_round_trip_local_s": miss_local,
+                "compute_s": compute, "store_remote_s": store_remote, "store_local_s": store_local,
                 "remote_hit_s": remote_hit, "folder_hit_s": folder_hit, "memory_hit_s": memory_hit,
             })
     finally:

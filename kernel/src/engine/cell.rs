@@ -177,11 +177,13 @@ impl Runner {
         let result = self
             .context
             .execute_with_callbacks(text.sent, &mut callbacks);
-        // The cell is not over until its entries are on disk; an interrupt may still stop a
-        // write that hangs (the process goes, and with it the wait).
+        // The cell is not over until its entries are stored in every tier; an interrupt may
+        // still stop a write that hangs (the process goes, and with it the wait).
+        let storing = std::time::Instant::now();
         if let Err(error) = control::ask(&ControlRequest::WaitForWrites, None) {
             eprintln!("cellar: {error}");
         }
+        let stored_in = storing.elapsed();
         self.shared.running.store(false, Ordering::SeqCst);
         let panics = self.sink.settle();
         let accepted = match &result {
@@ -203,6 +205,7 @@ impl Runner {
                         .phases
                         .iter()
                         .map(|p| (p.name.clone(), p.duration.as_secs_f64()))
+                        .chain([(STORING_PHASE.to_string(), stored_in.as_secs_f64())])
                         .collect();
                     CellOutcome {
                         phases,
@@ -360,6 +363,9 @@ enum Accepted {
 
 /// How long the kernel waits for the runtime's own work (a report, a release): `on_release`
 /// hooks are user code, and a hung one must not hang the kernel.
+/// The phase, beside evcxr's, of waiting for the cell's cached entries to be stored.
+const STORING_PHASE: &str = "Storing cached entries";
+
 pub(super) const INTERNAL_WORK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What a user keeps and loses when the cell process is replaced.
