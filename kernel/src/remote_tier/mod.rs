@@ -14,6 +14,7 @@ pub mod health;
 pub mod serve;
 mod stats;
 
+use cellar::protocol::CACHE_URL_ENV;
 use health::Health;
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::Path;
@@ -22,10 +23,6 @@ use object_store::{ClientConfigKey, ObjectStore, ObjectStoreExt, PutPayload, Ret
 use stats::Transfers;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// The URL that turns the remote tier on: `s3://BUCKET/PREFIX`. Endpoint and credentials come
-/// from the standard `AWS_*` variables.
-pub use cellar::protocol::CACHE_URL_ENV as URL_ENV;
 
 /// How long the remote tier may take, at each level.
 #[derive(Debug, Clone, Copy)]
@@ -60,10 +57,11 @@ pub struct RemoteTier {
 }
 
 impl RemoteTier {
-    /// The tier `CELLAR_CACHE_URL` names, if it is set. A URL that cannot be used still gives a
+    /// The tier `CELLAR_CACHE_URL` names (`s3://BUCKET/PREFIX`; endpoint and credentials come
+    /// from the standard `AWS_*` variables), if it is set. A URL that cannot be used still gives a
     /// tier: every request then fails with the reason, which the notebook sees once.
     pub fn from_env() -> Option<RemoteTier> {
-        let url = std::env::var(URL_ENV)
+        let url = std::env::var(CACHE_URL_ENV)
             .ok()
             .filter(|url| !url.trim().is_empty())?;
         let limits = Limits::STANDARD;
@@ -107,12 +105,8 @@ impl RemoteTier {
         let limit = self.limits.answer;
         let outcome = match tokio::time::timeout(limit, operation).await {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(format!("{what} in {} failed: {error}", self.url)),
-            Err(_) => Err(format!(
-                "{what} in {} took longer than {} s",
-                self.url,
-                limit.as_secs_f64()
-            )),
+            Ok(Err(error)) => Err(format!("{what} failed: {error}")),
+            Err(_) => Err(format!("{what} took longer than {} s", limit.as_secs_f64())),
         };
         match &outcome {
             Ok(_) => self.health.worked(),
@@ -211,12 +205,12 @@ impl RemoteTier {
 /// The store `url` names: `s3://BUCKET` or `s3://BUCKET/PREFIX`.
 fn open(url: &str, limits: Limits) -> Result<Arc<dyn ObjectStore>, String> {
     let parsed = url::Url::parse(url).map_err(|error| {
-        format!("{URL_ENV}={url:?} is not a URL ({error}); the remote tier is off")
+        format!("{CACHE_URL_ENV}={url:?} is not a URL ({error}); the remote tier is off")
     })?;
     let bucket = parsed.host_str().unwrap_or_default();
     if parsed.scheme() != "s3" || bucket.is_empty() {
         return Err(format!(
-            "{URL_ENV}={url:?} is not an s3://BUCKET/PREFIX URL; the remote tier is off"
+            "{CACHE_URL_ENV}={url:?} is not an s3://BUCKET/PREFIX URL; the remote tier is off"
         ));
     }
     install_tls_provider();

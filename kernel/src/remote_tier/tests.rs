@@ -64,10 +64,7 @@ fn s3_at(endpoint: &str) -> Arc<dyn ObjectStore> {
 async fn an_unreachable_remote_fails_once_then_rests() {
     let tier = RemoteTier::over("s3://bucket", s3_at("http://127.0.0.1:9"), Limits::STANDARD);
     let why = tier.get("f-1/a.entry").await.unwrap_err();
-    assert!(
-        why.starts_with("reading an entry in s3://bucket failed"),
-        "{why}"
-    );
+    assert!(why.starts_with("reading an entry failed"), "{why}");
     let started = std::time::Instant::now();
     let again = tier.put("f-1/a.entry", "x".into()).await.unwrap_err();
     assert!(
@@ -104,10 +101,7 @@ async fn a_silent_remote_is_bounded_in_time() {
         "{:?}",
         started.elapsed()
     );
-    assert_eq!(
-        why,
-        "storing an entry in s3://bucket took longer than 0.5 s"
-    );
+    assert_eq!(why, "storing an entry took longer than 0.5 s");
 }
 
 #[test]

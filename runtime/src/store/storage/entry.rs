@@ -109,9 +109,18 @@ pub(crate) fn seal(
     Ok(bytes)
 }
 
-/// When the entry in `bytes` was stored, once its header, length, checksum and (with `key`)
-/// signature hold. Nothing of the body is decoded.
-pub(crate) fn check(bytes: &[u8], key: Option<&SigningKey>) -> Result<SystemTime, Rejected> {
+/// Stored bytes whose header, length, checksum and signature hold: ready to decode.
+pub(crate) struct Checked<'a> {
+    pub stored_at: SystemTime,
+    body: &'a [u8],
+}
+
+/// Checks the header, the length, the checksum and (with `key`) the signature of the entry in
+/// `bytes`. Nothing of the body is decoded.
+pub(crate) fn check<'a>(
+    bytes: &'a [u8],
+    key: Option<&SigningKey>,
+) -> Result<Checked<'a>, Rejected> {
     if bytes.len() < HEADER {
         if bytes.len() >= 8 && &bytes[..8] != MAGIC {
             return Err(Rejected::OtherVersion);
@@ -145,38 +154,44 @@ pub(crate) fn check(bytes: &[u8], key: Option<&SigningKey>) -> Result<SystemTime
         }
     }
     let millis = u64::from_le_bytes(bytes[8..16].try_into().unwrap());
-    Ok(UNIX_EPOCH + Duration::from_millis(millis))
+    Ok(Checked {
+        stored_at: UNIX_EPOCH + Duration::from_millis(millis),
+        body: &bytes[HEADER..],
+    })
 }
 
-/// The entry in `bytes`, once [`check`] holds and its record and value decode.
-pub(crate) fn open(
-    bytes: &[u8],
-    codec: Codec,
-    key: Option<&SigningKey>,
-) -> Result<StoredEntry, Rejected> {
-    let stored_at = check(bytes, key)?;
-    let body = &bytes[HEADER..];
-    let (chunks, rest) = postcard::take_from_bytes::<Vec<StoredChunk>>(body).map_err(|error| {
-        Rejected::Damaged(format!("its replay record does not decode: {error}"))
-    })?;
-    let value = (codec.decode)(rest)
-        .map_err(|error| Rejected::Damaged(format!("its value does not decode: {error}")))?;
-    let chunks: Vec<Chunk> = chunks
-        .into_iter()
-        .map(|chunk| Chunk {
-            stream: if chunk.fd == 2 {
-                Stream::Stderr
-            } else {
-                Stream::Stdout
-            },
-            bytes: chunk.bytes.into_boxed_slice(),
+impl Checked<'_> {
+    /// The entry, once its record and value decode.
+    pub fn decode(self, codec: Codec) -> Result<StoredEntry, Rejected> {
+        let (chunks, rest) =
+            postcard::take_from_bytes::<Vec<StoredChunk>>(self.body).map_err(|error| {
+                Rejected::Damaged(format!("its replay record does not decode: {error}"))
+            })?;
+        let value = (codec.decode)(rest)
+            .map_err(|error| Rejected::Damaged(format!("its value does not decode: {error}")))?;
+        let chunks: Vec<Chunk> = chunks
+            .into_iter()
+            .map(|chunk| Chunk {
+                stream: if chunk.fd == 2 {
+                    Stream::Stderr
+                } else {
+                    Stream::Stdout
+                },
+                bytes: chunk.bytes.into_boxed_slice(),
+            })
+            .collect();
+        Ok(StoredEntry {
+            value,
+            record: (!chunks.is_empty()).then(|| chunks.into()),
+            stored_at: self.stored_at,
         })
-        .collect();
-    Ok(StoredEntry {
-        value,
-        record: (!chunks.is_empty()).then(|| chunks.into()),
-        stored_at,
-    })
+    }
+}
+
+/// The entry in `bytes`, checked and decoded.
+#[cfg(test)]
+fn open(bytes: &[u8], codec: Codec, key: Option<&SigningKey>) -> Result<StoredEntry, Rejected> {
+    check(bytes, key)?.decode(codec)
 }
 
 /// blake3 over the header fields (time, length) and the body's blake3.
@@ -231,7 +246,7 @@ mod tests {
             .unwrap()
             .as_millis();
         assert_eq!(millis, 1_700_000_000_123);
-        assert_eq!(check(&bytes, None).unwrap(), entry.stored_at);
+        assert_eq!(check(&bytes, None).unwrap().stored_at, entry.stored_at);
     }
 
     #[test]
@@ -259,7 +274,7 @@ mod tests {
         }
         let mut old = whole.clone();
         old[6] = 1;
-        assert_eq!(check(&old, None), Err(Rejected::OtherVersion));
+        assert_eq!(check(&old, None).err(), Some(Rejected::OtherVersion));
     }
 
     #[test]
@@ -286,7 +301,10 @@ mod tests {
         forged[last] ^= 1;
         let checksum = checksum(&forged);
         forged[CHECKSUM].copy_from_slice(checksum.as_bytes());
-        assert_eq!(check(&forged, None).map(drop), Ok(()));
-        assert_eq!(check(&forged, Some(&key)), Err(Rejected::WrongSignature));
+        assert!(check(&forged, None).is_ok());
+        assert_eq!(
+            check(&forged, Some(&key)).err(),
+            Some(Rejected::WrongSignature)
+        );
     }
 }

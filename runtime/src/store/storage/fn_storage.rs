@@ -72,17 +72,17 @@ impl FnStorage {
         let signing = SigningKey::from_env();
         let label = format!("`{}` ({name})", self.name);
         self.tiers.get(&name, &label, |bytes| {
-            let stored_at = match entry::check(bytes, signing) {
-                Ok(stored_at) => stored_at,
+            let checked = match entry::check(bytes, signing) {
+                Ok(checked) => checked,
                 Err(why) => return Verdict::Reject(why),
             };
             let age = SystemTime::now()
-                .duration_since(stored_at)
+                .duration_since(checked.stored_at)
                 .unwrap_or_default();
             if ttl.is_some_and(|ttl| age >= ttl) {
                 return Verdict::Expired;
             }
-            match entry::open(bytes, codec, signing) {
+            match checked.decode(codec) {
                 Ok(entry) => Verdict::Take(entry),
                 Err(why) => Verdict::Reject(why),
             }
