@@ -150,16 +150,20 @@ impl RemoteTier {
     pub async fn delete(&self, names: &[String]) -> Result<(), String> {
         let store = self.ready()?;
         for name in names {
-            let path = object_path(name)?;
-            self.bounded("removing an entry", async {
-                match store.delete(&path).await {
-                    Err(object_store::Error::NotFound { .. }) => Ok(()),
-                    other => other,
-                }
-            })
-            .await?;
+            self.remove(store, &object_path(name)?).await?;
         }
         Ok(())
+    }
+
+    /// Removes one object; one already gone (another kernel cleared it) is fine.
+    async fn remove(&self, store: &Arc<dyn ObjectStore>, path: &Path) -> Result<(), String> {
+        self.bounded("removing an entry", async {
+            match store.delete(path).await {
+                Err(object_store::Error::NotFound { .. }) => Ok(()),
+                other => other,
+            }
+        })
+        .await
     }
 
     /// Removes every entry under these function folders.
@@ -179,8 +183,7 @@ impl RemoteTier {
                 .map(|meta| meta.location)
                 .collect();
             for path in paths {
-                self.bounded("removing an entry", store.delete(&path))
-                    .await?;
+                self.remove(store, &path).await?;
                 removed += 1;
             }
         }

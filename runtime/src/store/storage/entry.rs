@@ -48,10 +48,15 @@ pub(crate) struct StoredEntry {
 impl StoredEntry {
     /// How long ago it was computed.
     pub fn age(&self) -> Duration {
-        SystemTime::now()
-            .duration_since(self.stored_at)
-            .unwrap_or_default()
+        age_of(self.stored_at)
     }
+}
+
+/// How long ago `stored_at` was (zero for a time in the future: another machine's clock).
+pub(crate) fn age_of(stored_at: SystemTime) -> Duration {
+    SystemTime::now()
+        .duration_since(stored_at)
+        .unwrap_or_default()
 }
 
 /// Why stored bytes are not taken as an entry.
@@ -121,14 +126,11 @@ pub(crate) fn check<'a>(
     bytes: &'a [u8],
     key: Option<&SigningKey>,
 ) -> Result<Checked<'a>, Rejected> {
-    if bytes.len() < HEADER {
-        if bytes.len() >= 8 && &bytes[..8] != MAGIC {
-            return Err(Rejected::OtherVersion);
-        }
-        return Err(Rejected::Damaged("shorter than its header".into()));
-    }
-    if &bytes[..8] != MAGIC {
+    if bytes.get(..MAGIC.len()).is_some_and(|magic| magic != MAGIC) {
         return Err(Rejected::OtherVersion);
+    }
+    if bytes.len() < HEADER {
+        return Err(Rejected::Damaged("shorter than its header".into()));
     }
     let body_len = u64::from_le_bytes(bytes[16..24].try_into().unwrap());
     if bytes.len() as u64 != HEADER as u64 + body_len {

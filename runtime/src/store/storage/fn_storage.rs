@@ -76,10 +76,7 @@ impl FnStorage {
                 Ok(checked) => checked,
                 Err(why) => return Verdict::Reject(why),
             };
-            let age = SystemTime::now()
-                .duration_since(checked.stored_at)
-                .unwrap_or_default();
-            if ttl.is_some_and(|ttl| age >= ttl) {
+            if ttl.is_some_and(|ttl| entry::age_of(checked.stored_at) >= ttl) {
                 return Verdict::Expired;
             }
             match checked.decode(codec) {

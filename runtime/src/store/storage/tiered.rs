@@ -141,19 +141,27 @@ mod tests {
     use super::*;
     use std::path::PathBuf;
 
-    fn two_folders(name: &str) -> (PathBuf, Tiered) {
-        let root =
-            std::env::temp_dir().join(format!("cellar-tiered-{name}-{}", std::process::id()));
-        let tiered = Tiered::new(vec![
+    fn scratch(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("cellar-tiered-{name}-{}", std::process::id()))
+    }
+
+    /// A folder of this machine in front of a shared one, `far` under `root`.
+    fn near_and_far(root: &std::path::Path, near: &str) -> Tiered {
+        Tiered::new(vec![
             Tier::new(
-                Folder::new(root.join("near"), "the near folder", Sync::No),
+                Folder::new(root.join(near), "the near folder", Sync::No),
                 Locality::ThisMachine,
             ),
             Tier::new(
                 Folder::new(root.join("far"), "the shared folder", Sync::No),
                 Locality::Shared,
             ),
-        ]);
+        ])
+    }
+
+    fn two_folders(name: &str) -> (PathBuf, Tiered) {
+        let root = scratch(name);
+        let tiered = near_and_far(&root, "near");
         (root, tiered)
     }
 
@@ -208,20 +216,11 @@ mod tests {
 
     #[test]
     fn a_failing_tier_is_skipped() {
-        let root =
-            std::env::temp_dir().join(format!("cellar-tiered-failing-{}", std::process::id()));
+        let root = scratch("failing");
         std::fs::create_dir_all(&root).unwrap();
+        // A file where the near folder should be: every near read and write fails.
         std::fs::write(root.join("file"), b"").unwrap();
-        let tiered = Tiered::new(vec![
-            Tier::new(
-                Folder::new(root.join("file"), "a blocked folder", Sync::No),
-                Locality::ThisMachine,
-            ),
-            Tier::new(
-                Folder::new(root.join("far"), "the shared folder", Sync::No),
-                Locality::Shared,
-            ),
-        ]);
+        let tiered = near_and_far(&root, "file");
         tiered.put("f/a.entry", b"kept");
         assert!(tiered.tiers[0].failing.load(Ordering::Relaxed));
         assert_eq!(tiered.get("f/a.entry", "`f`", take), Some(b"kept".to_vec()));
