@@ -1,7 +1,7 @@
 //! Running one cell (and answering completion and inspection) on the engine thread.
 
 use super::build_progress::BuildProgress;
-use super::cell_opt_level;
+use super::cell_crate_flags;
 use super::control::{self, Answer};
 use super::diagnostics::{self, CellError, CellText};
 use super::notebook::{changes_formatting, CellSource, Notebook, ResultDisplay, SHOW_METHOD};
@@ -113,8 +113,8 @@ impl Runner {
         if changes_formatting(&cell.code) {
             self.display = ResultDisplay::Evcxr;
         }
-        if cell_opt_level::sets_level(&cell.code) {
-            cell_opt_level::step_aside();
+        if cell_crate_flags::sets_level(&cell.code) {
+            cell_crate_flags::step_aside();
         }
         match command {
             Some(command) => commands::run(self, command),

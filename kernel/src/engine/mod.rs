@@ -9,7 +9,7 @@
 mod build_folders;
 pub mod build_progress;
 mod cell;
-pub mod cell_opt_level;
+pub mod cell_crate_flags;
 mod commands;
 mod control;
 pub mod diagnostics;

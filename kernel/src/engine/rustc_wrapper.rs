@@ -9,9 +9,9 @@
 //! (`cfg-if`, `hashbrown`, `libc`…) fails to build. Naming both files fixes it; `--extern=` in
 //! one argument keeps evcxr's wrapper from rewriting the path.
 //!
-//! The same re-run sets the cell crate's optimisation level (see `cell_opt_level`).
+//! The same re-run sets how the cell crate is compiled (see `cell_crate_flags`).
 
-use super::{build_progress, cell_opt_level};
+use super::{build_progress, cell_crate_flags};
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -38,8 +38,8 @@ pub fn hand_over() {
         {
             build_progress::announce(name);
         }
-        let level = cell_opt_level::chosen();
-        let rewritten = level.and_then(|level| cell_opt_level::rewrite(&args, &level));
+        let level = cell_crate_flags::chosen();
+        let rewritten = level.and_then(|level| cell_crate_flags::rewrite(&args, &level));
         let metadata = std_metadata();
         if rewritten.is_some() || metadata.is_some() {
             let mut args = rewritten.unwrap_or(args);

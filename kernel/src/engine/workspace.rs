@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
 use super::build_folders::{self, BuildFolder};
-use super::{build_progress, cell_opt_level, EnginePaths};
+use super::{build_progress, cell_crate_flags, EnginePaths};
 use crate::runtime_source::RuntimePaths;
 use cellar::protocol::{CONTROL_SOCKET_ENV, SESSION_FILE_ENV, STORE_DIR_ENV};
 
@@ -86,7 +86,7 @@ impl Workspace {
             _build: held,
             lifetime,
         };
-        cell_opt_level::choose(&workspace.cell_opt_level_file(), cell_opt_level::CELLS)
+        cell_crate_flags::choose(&workspace.cell_opt_level_file(), cell_crate_flags::CELLS)
             .context("writing the cells' opt-level")?;
         Ok(workspace)
     }
@@ -97,7 +97,7 @@ impl Workspace {
         std::env::set_var("EVCXR_CONFIG_DIR", &self.dir);
         std::env::set_var(SESSION_FILE_ENV, self.session_file());
         std::env::set_var(STORE_DIR_ENV, self.store_dir());
-        std::env::set_var(cell_opt_level::FILE_ENV, self.cell_opt_level_file());
+        std::env::set_var(cell_crate_flags::FILE_ENV, self.cell_opt_level_file());
         std::env::set_var(CONTROL_SOCKET_ENV, self.dir.join("control.sock"));
         std::env::set_var(build_progress::SOCKET_ENV, self.progress_socket());
         // Dependencies are shared libraries linked against the toolchain's libstd.so; rustc
@@ -121,7 +121,7 @@ impl Workspace {
         self.dir.join("remote.sock")
     }
 
-    /// The optimisation level of the cell crate (see `cell_opt_level`).
+    /// The optimisation level of the cell crate (see `cell_crate_flags`).
     pub fn cell_opt_level_file(&self) -> PathBuf {
         self.dir.join("cell-opt-level")
     }

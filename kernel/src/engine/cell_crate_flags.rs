@@ -1,11 +1,13 @@
-//! The optimisation level of the cells' own crate, apart from their dependencies.
+//! How the cells' own crate is compiled, apart from their dependencies.
 //!
-//! evcxr compiles every crate of a cell's build at one level, 2 unless `:opt` says otherwise.
-//! Dependencies (the runtime, `:dep` crates) are built once, so 2 costs them nothing later; the
-//! cell crate is built on every run, and at level 1 it compiles in about half the time while
-//! the user's loops run as fast (BENCHMARKS.md). So the kernel, which is the rustc wrapper evcxr
-//! calls, lowers the cell crate to level 1. A user who runs `:opt` chooses for every crate, and
-//! the kernel steps aside: the level lives in a file of the kernel's workspace, removed then.
+//! evcxr compiles every crate of a cell's build alike: opt-level 2 unless `:opt` says otherwise,
+//! incremental. Dependencies (the runtime, `:dep` crates) are built once, so that costs them
+//! nothing later; the cell crate is built on every run. At level 1 it compiles in about half
+//! the time while the user's loops run as fast, and without incremental state it skips loading
+//! and saving a query cache that a new crate per cell seldom reuses (BENCHMARKS.md). So the
+//! kernel, which is the rustc wrapper evcxr calls, rewrites the cell crate's flags. A user who
+//! runs `:opt` chooses for every crate, and the kernel steps aside: the level lives in a file
+//! of the kernel's workspace, removed then.
 
 use super::rustc_wrapper;
 use std::ffi::{OsStr, OsString};
@@ -46,8 +48,11 @@ pub fn chosen() -> Option<String> {
     (!level.is_empty()).then(|| level.to_string())
 }
 
-/// rustc's arguments with the cell crate's opt-level set to `level`; other crates' unchanged.
-/// `None` when nothing changes.
+/// Codegen options (`-C name=…`) the kernel sets or removes for the cell crate.
+const REPLACED: [&str; 2] = ["opt-level=", "incremental="];
+
+/// rustc's arguments for the cell crate: opt-level `level`, no incremental state; other crates'
+/// unchanged. `None` when nothing changes.
 pub fn rewrite(args: &[OsString], level: &str) -> Option<Vec<OsString>> {
     if rustc_wrapper::crate_name(args) != Some(rustc_wrapper::CELL_CRATE) {
         return None;
@@ -55,10 +60,14 @@ pub fn rewrite(args: &[OsString], level: &str) -> Option<Vec<OsString>> {
     let mut out = Vec::with_capacity(args.len() + 2);
     let mut rest = args.iter().peekable();
     while let Some(arg) = rest.next() {
-        let next_is_level = rest.peek().is_some_and(|next| is_opt_level(next));
-        if arg == "-C" && next_is_level {
+        let next_is_replaced = rest.peek().is_some_and(|next| is_replaced(next));
+        if arg == "-C" && next_is_replaced {
             rest.next();
-        } else if !(arg.to_str().is_some_and(|a| a.starts_with("-Copt-level="))) {
+        } else if !arg
+            .to_str()
+            .and_then(|a| a.strip_prefix("-C"))
+            .is_some_and(|option| is_replaced(OsStr::new(option)))
+        {
             out.push(arg.clone());
         }
     }
@@ -67,8 +76,10 @@ pub fn rewrite(args: &[OsString], level: &str) -> Option<Vec<OsString>> {
     Some(out)
 }
 
-fn is_opt_level(arg: &OsStr) -> bool {
-    arg.to_str().is_some_and(|a| a.starts_with("opt-level="))
+fn is_replaced(option: &OsStr) -> bool {
+    option
+        .to_str()
+        .is_some_and(|o| REPLACED.iter().any(|prefix| o.starts_with(prefix)))
 }
 
 #[cfg(test)]
@@ -87,7 +98,7 @@ mod tests {
             out,
             args("rustc --crate-name ctx src/lib.rs -C embed-bitcode=no -C opt-level=1")
         );
-        let joined = args("rustc --crate-name ctx -Copt-level=3 x.rs");
+        let joined = args("rustc --crate-name ctx -Copt-level=3 -Cincremental=/t/i x.rs");
         assert_eq!(
             rewrite(&joined, "1").unwrap(),
             args("rustc --crate-name ctx x.rs -C opt-level=1")
@@ -100,9 +111,21 @@ mod tests {
     }
 
     #[test]
-    fn dependencies_keep_their_level() {
+    fn the_cell_crate_keeps_no_incremental_state() {
+        let cell = args("rustc --crate-name ctx -C incremental=/t/incremental -C opt-level=2 x.rs");
         assert_eq!(
-            rewrite(&args("rustc --crate-name serde -C opt-level=2"), "1"),
+            rewrite(&cell, "1").unwrap(),
+            args("rustc --crate-name ctx x.rs -C opt-level=1")
+        );
+    }
+
+    #[test]
+    fn dependencies_keep_their_flags() {
+        assert_eq!(
+            rewrite(
+                &args("rustc --crate-name serde -C opt-level=2 -C incremental=/t/i"),
+                "1"
+            ),
             None
         );
     }
