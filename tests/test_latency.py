@@ -4,6 +4,7 @@ import glob
 import os
 import pathlib
 import re
+import time
 import uuid
 
 from jupyter_client.kernelspec import KernelSpecManager
@@ -117,3 +118,58 @@ def test_a_dep_build_names_each_crate_it_compiles(kernel, tmp_path):
     assert result_text(outputs) == "42", reply
     progress = stream_text(outputs, "stderr")
     assert re.search(rf"^Compiling {name} \(\d+ of \d+\)$", progress, re.M), progress
+
+
+def _compiled_cells():
+    """The cell builds kept beside the kernel's seed: key → when last used."""
+    seed = KernelSpecManager().get_kernel_spec(KERNEL_NAME).env["CELLAR_SEED_DIR"]
+    folder = pathlib.Path(seed) / "compiled-cells"
+    return {e.name: e.stat().st_mtime for e in folder.iterdir() if not e.name.startswith("writing-")}
+
+
+def _run_in_new_kernel(tmp_path, cells):
+    """Runs the cells in a new kernel; each cell's reply status and text outputs."""
+    km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=STARTUP_TIMEOUT, cwd=str(tmp_path))
+    try:
+        ran = []
+        for cell in cells:
+            reply, outputs = run_cell(kc, cell)
+            ran.append((reply["status"], stream_text(outputs), result_text(outputs)))
+        return ran
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+
+
+def test_a_new_kernel_takes_the_cells_an_earlier_one_compiled(tmp_path):
+    # Names of this run's own, so no earlier run of the suite compiled these cells.
+    tag = uuid.uuid4().hex[:8]
+    cells = [
+        f"use std::collections::HashMap;\nstruct Point{tag} {{ x: i64, y: i64 }}",
+        f"fn norm{tag}(p: &Point{tag}) -> i64 {{ p.x.abs() + p.y.abs() }}",
+        f"let mut seen: HashMap<&str, i64> = HashMap::new();\nlet p = Point{tag} {{ x: 3, y: -4 }};",
+        f'seen.insert("p", norm{tag}(&p));\nprintln!("{{:?}}", seen);',
+        f"#[cellar::cache_data]\nfn squares{tag}(n: u64) -> Vec<u64> {{ (0..n).map(|i| i * i).collect() }}",
+        f"let s = squares{tag}(5);\nprintln!(\"{{:?}}\", *s);\nseen.len() + s.len()",
+    ]
+    before = set(_compiled_cells())
+    first = _run_in_new_kernel(tmp_path, cells)
+    assert all(status == "ok" for status, _, _ in first), first
+    assert first[3][1] == '{"p": 7}\n' and first[5][1:] == ("[0, 1, 4, 9, 16]\n", "6"), first
+    kept = set(_compiled_cells()) - before
+    assert len(kept) >= len(cells), "every cell's build was kept"
+
+    # A new kernel (evcxr orders the items and variables of its crate differently in every
+    # process): the same cells, the same results, every build taken from the kept ones.
+    second_began = time.time()
+    second = _run_in_new_kernel(tmp_path, cells)
+    assert second == first
+    after = _compiled_cells()
+    assert set(after) - before == kept, "nothing new was compiled"
+    assert all(after[key] >= second_began - 1 for key in kept), "each kept build was used"
+
+    # An edited cell is compiled anew, and what it prints is the edit's.
+    edited = cells[:5] + [cells[5].replace(f"squares{tag}(5)", f"squares{tag}(3)")]
+    third = _run_in_new_kernel(tmp_path, edited)
+    assert third[5][1:] == ("[0, 1, 4]\n", "4"), third
+    assert len(set(_compiled_cells()) - before - kept) >= 1, "the edited cell was compiled"

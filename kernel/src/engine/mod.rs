@@ -11,6 +11,7 @@ pub mod build_progress;
 mod cell;
 pub mod cell_crate_flags;
 mod commands;
+pub mod compiled_cells;
 mod control;
 pub mod diagnostics;
 pub mod is_complete;

@@ -9,11 +9,14 @@
 //! (`cfg-if`, `hashbrown`, `libc`…) fails to build. Naming both files fixes it; `--extern=` in
 //! one argument keeps evcxr's wrapper from rewriting the path.
 //!
-//! The same re-run sets how the cell crate is compiled (see `cell_crate_flags`).
+//! The same re-run sets how the cell crate is compiled (see `cell_crate_flags`), and takes a
+//! cell another kernel compiled from the kept ones (see `compiled_cells`).
 
+use super::compiled_cells::CompiledCells;
 use super::{build_progress, cell_crate_flags};
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::process::{Command, Stdio};
 
 const WRAP_RUSTC: &str = "EVCXR_RUSTC_WRAPPER";
 const FORCE_DYLIB: &str = "EVCXR_FORCE_DYLIB";
@@ -41,24 +44,38 @@ pub fn hand_over() {
         let level = cell_crate_flags::chosen();
         let rewritten = level.and_then(|level| cell_crate_flags::rewrite(&args, &level));
         let metadata = std_metadata();
-        if rewritten.is_some() || metadata.is_some() {
+        let compiled_cells = (crate_name(&args) == Some(CELL_CRATE))
+            .then(CompiledCells::from_env)
+            .flatten();
+        if rewritten.is_some() || metadata.is_some() || compiled_cells.is_some() {
             let mut args = rewritten.unwrap_or(args);
             if let Some(metadata) = metadata {
                 args.push(format!("--extern=core={}", metadata.display()).into());
             }
-            let status = std::env::current_exe().and_then(|exe| {
-                std::process::Command::new(exe)
-                    .args(args)
-                    .env(ADJUSTED, "1")
-                    .status()
-            });
-            match status {
-                Ok(status) => std::process::exit(status.code().unwrap_or(101)),
-                Err(error) => {
-                    eprintln!("cellar: could not run rustc: {error}");
-                    std::process::exit(101);
-                }
-            }
+            // evcxr's wrapper reads the arguments of its own process: it runs in a new one.
+            let evcxr_wrapper = || {
+                std::env::current_exe().map(|exe| {
+                    let mut command = Command::new(exe);
+                    command.args(&args).env(ADJUSTED, "1");
+                    command
+                })
+            };
+            let code = match compiled_cells {
+                Some(cells) => cells.build(&args, || {
+                    evcxr_wrapper()?
+                        .stdout(Stdio::piped())
+                        .stderr(Stdio::piped())
+                        .output()
+                }),
+                None => match evcxr_wrapper().and_then(|mut command| command.status()) {
+                    Ok(status) => status.code().unwrap_or(101),
+                    Err(error) => {
+                        eprintln!("cellar: could not run rustc: {error}");
+                        101
+                    }
+                },
+            };
+            std::process::exit(code);
         }
     }
     evcxr::runtime_hook();

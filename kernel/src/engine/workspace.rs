@@ -4,7 +4,8 @@
 //! off from the first compile (so one `static` in `cellar` is shared by every cell, instead of a
 //! new copy per cell) and makes `cellar` and `serde` dependencies of every cell. Cells compile in
 //! a build folder taken from the pool beside the seed (`build_folders`), which starts as a copy
-//! of what `cellar-kernel install` built, so the first cell does not compile the runtime. The
+//! of what `cellar-kernel install` built, so the first cell does not compile the runtime; the
+//! cells every kernel compiled are kept beside the pool (`compiled_cells`). The
 //! kernel's own folder holds the settings and the store where the cell process keeps copies of
 //! `cache_data` entries, so they survive the process; it goes with the kernel.
 
@@ -12,14 +13,19 @@ use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
 use super::build_folders::{self, BuildFolder};
-use super::{build_progress, cell_crate_flags, EnginePaths};
+use super::{build_progress, cell_crate_flags, compiled_cells, EnginePaths};
 use crate::runtime_source::RuntimePaths;
 use cellar::protocol::{CONTROL_SOCKET_ENV, SESSION_FILE_ENV, STORE_DIR_ENV};
+
+/// The folder of compiled cells inside the seed folder, beside the pool of build folders.
+const COMPILED_CELLS: &str = "compiled-cells";
 
 pub struct Workspace {
     pub dir: PathBuf,
     /// Where evcxr builds the cells.
     build: PathBuf,
+    /// Cells compiled by any kernel of this seed (see `compiled_cells`).
+    compiled_cells: PathBuf,
     /// The build folder from the pool, held while the kernel runs (none for the seed itself).
     _build: Option<BuildFolder>,
     lifetime: Lifetime,
@@ -52,37 +58,32 @@ impl Workspace {
                 (own, None)
             }
         };
-        Workspace::at(dir, build, held, &runtime.cellar, Lifetime::Kernel)
+        Workspace::at(dir, build, held, runtime, Lifetime::Kernel)
     }
 
     /// The seed folder itself, for `cellar-kernel install` to build the runtime into.
     pub fn seed(runtime: &RuntimePaths) -> Result<Workspace> {
         let build = runtime.seed.join("build");
-        Workspace::at(
-            runtime.seed.clone(),
-            build,
-            None,
-            &runtime.cellar,
-            Lifetime::Kept,
-        )
+        Workspace::at(runtime.seed.clone(), build, None, runtime, Lifetime::Kept)
     }
 
     fn at(
         dir: PathBuf,
         build: PathBuf,
         held: Option<BuildFolder>,
-        cellar: &Path,
+        runtime: &RuntimePaths,
         lifetime: Lifetime,
     ) -> Result<Workspace> {
         for folder in [&dir, &build] {
             std::fs::create_dir_all(folder)
                 .with_context(|| format!("creating the folder {}", folder.display()))?;
         }
-        let config = evcxr_toml(&build, cellar);
+        let config = evcxr_toml(&build, &runtime.cellar);
         std::fs::write(dir.join("evcxr.toml"), config).context("writing evcxr.toml")?;
         let workspace = Workspace {
             dir,
             build,
+            compiled_cells: runtime.seed.join(COMPILED_CELLS),
             _build: held,
             lifetime,
         };
@@ -100,6 +101,7 @@ impl Workspace {
         std::env::set_var(cell_crate_flags::FILE_ENV, self.cell_opt_level_file());
         std::env::set_var(CONTROL_SOCKET_ENV, self.dir.join("control.sock"));
         std::env::set_var(build_progress::SOCKET_ENV, self.progress_socket());
+        std::env::set_var(compiled_cells::DIR_ENV, &self.compiled_cells);
         // Dependencies are shared libraries linked against the toolchain's libstd.so; rustc
         // (loading proc macros) and the cell process must find it. The relative rpath rustc
         // records does not survive copying the seed, so name the folder outright.

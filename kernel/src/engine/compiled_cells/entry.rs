@@ -1,0 +1,437 @@
+//! One kept build: the files rustc wrote, what it said, and what the build read.
+//!
+//! `<key>/entry.json` is the [`Record`]; beside it is a copy of each file rustc wrote: the
+//! library byte for byte, the dependency file with the build folder's path abstracted.
+
+use super::Build;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+const RECORD: &str = "entry.json";
+/// A folder being written (or left by a wrapper that died while writing it).
+const WRITING: &str = "writing-";
+/// A folder still being written after this long was abandoned.
+const ABANDONED: Duration = Duration::from_secs(3600);
+/// Where evcxr wants the path of the library it will load (evcxr's own wrapper writes it).
+const EXECUTION_SO_PATH: &str = "EVCXR_EXECUTION_SO_PATH";
+
+#[derive(Serialize, Deserialize)]
+struct Record {
+    /// blake3 of the source exactly as it was compiled.
+    exact_source: String,
+    /// rustc's messages (JSON lines), paths abstracted.
+    messages: String,
+    /// Whether a message points into the source (a warning). Such an entry serves only the
+    /// very same text: in another item order the positions would name the wrong lines.
+    positions: bool,
+    /// The files rustc wrote, by name, in its output folder.
+    artifacts: Vec<String>,
+    /// The environment variables the build read (`env!`), as rustc's dependency file says.
+    env: Vec<String>,
+    /// Files the build read besides its source (`include_str!`): path → blake3.
+    files: BTreeMap<String, String>,
+}
+
+/// Puts the build kept in `dir` in place of compiling, when there is one and what it read is
+/// unchanged; says whether it did.
+pub fn restore(dir: &Path, build: &Build<'_>, source: &str) -> bool {
+    let Some(record) = std::fs::read_to_string(dir.join(RECORD))
+        .ok()
+        .and_then(|text| serde_json::from_str::<Record>(&text).ok())
+    else {
+        return false;
+    };
+    if record.positions && record.exact_source != hash(source.as_bytes()) {
+        return false;
+    }
+    if record.env != env_reads(build, &record.env)
+        || record.files != file_hashes(build, &record.files)
+    {
+        return false;
+    }
+    for name in &record.artifacts {
+        let to = build.out_dir.join(name);
+        let put = if is_dependency_file(name) {
+            std::fs::read_to_string(dir.join(name))
+                .and_then(|text| std::fs::write(&to, build.concrete_paths(&text)))
+        } else {
+            std::fs::copy(dir.join(name), &to).map(drop)
+        };
+        if put.is_err() {
+            return false;
+        }
+    }
+    if let (Some(file), Some(library)) = (
+        std::env::var_os(EXECUTION_SO_PATH),
+        record.artifacts.iter().find(|name| name.ends_with(".so")),
+    ) {
+        let path = build.out_dir.join(library);
+        if std::fs::write(file, path.to_string_lossy().as_bytes()).is_err() {
+            return false;
+        }
+    }
+    eprint!("{}", build.concrete_paths(&record.messages));
+    // Used now: the last to go when the entries are trimmed.
+    let _ = std::fs::File::open(dir).and_then(|folder| folder.set_modified(SystemTime::now()));
+    true
+}
+
+/// Keeps what a successful build wrote, under `root/key`.
+pub fn keep(
+    root: &Path,
+    key: &str,
+    build: &Build<'_>,
+    source: &str,
+    stderr: &str,
+) -> std::io::Result<()> {
+    let dir = root.join(key);
+    if dir.exists() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(root)?;
+    let writing = root.join(format!("{WRITING}{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir(&writing)?;
+    let written = write_entry(&writing, build, source, stderr).and_then(|()| {
+        match std::fs::rename(&writing, &dir) {
+            // Another kernel kept the same build first.
+            Err(_) if dir.exists() => std::fs::remove_dir_all(&writing),
+            other => other,
+        }
+    });
+    if written.is_err() {
+        let _ = std::fs::remove_dir_all(&writing);
+    }
+    written
+}
+
+fn write_entry(to: &Path, build: &Build<'_>, source: &str, stderr: &str) -> std::io::Result<()> {
+    let mut artifacts = Vec::new();
+    let mut positions = false;
+    for line in stderr.lines().filter(|line| !line.trim().is_empty()) {
+        match artifact(line) {
+            Some(path) => {
+                let path = Path::new(&path);
+                let name = path
+                    .file_name()
+                    .filter(|_| path.parent() == Some(build.out_dir.as_path()))
+                    .and_then(|name| name.to_str())
+                    .ok_or_else(|| {
+                        unexpected(format!("an artifact outside {}", build.out_dir.display()))
+                    })?;
+                artifacts.push(name.to_string());
+            }
+            None => positions = true,
+        }
+    }
+    let mut env = Vec::new();
+    let mut files = BTreeMap::new();
+    for name in &artifacts {
+        let from = build.out_dir.join(name);
+        if is_dependency_file(name) {
+            let text = std::fs::read_to_string(&from)?;
+            let reads = DependencyFile::parse(&text, &build.source);
+            env = reads
+                .env
+                .iter()
+                .map(|line| build.abstract_paths(line))
+                .collect();
+            for file in reads.files {
+                let content = std::fs::read(build.folder.join(&file))?;
+                files.insert(build.abstract_paths(&file), hash(&content));
+            }
+            std::fs::write(to.join(name), build.abstract_paths(&text))?;
+        } else {
+            std::fs::copy(&from, to.join(name))?;
+        }
+    }
+    let record = Record {
+        exact_source: hash(source.as_bytes()),
+        messages: build.abstract_paths(stderr),
+        positions,
+        artifacts,
+        env,
+        files,
+    };
+    let text = serde_json::to_string(&record).map_err(|e| unexpected(e.to_string()))?;
+    std::fs::write(to.join(RECORD), text)
+}
+
+/// Removes the least recently used entries while all of them hold more than `limit` bytes,
+/// and folders abandoned while being written.
+pub fn trim(root: &Path, limit: u64) {
+    let Ok(folders) = std::fs::read_dir(root) else {
+        return;
+    };
+    let mut entries = Vec::new();
+    for folder in folders.flatten() {
+        let path = folder.path();
+        let used = folder
+            .metadata()
+            .and_then(|m| m.modified())
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        if folder.file_name().to_string_lossy().starts_with(WRITING) {
+            if used.elapsed().is_ok_and(|age| age > ABANDONED) {
+                let _ = std::fs::remove_dir_all(&path);
+            }
+            continue;
+        }
+        let size: u64 = std::fs::read_dir(&path)
+            .map(|files| {
+                files
+                    .flatten()
+                    .filter_map(|f| f.metadata().ok())
+                    .map(|m| m.len())
+                    .sum()
+            })
+            .unwrap_or(0);
+        entries.push((used, size, path));
+    }
+    let mut total: u64 = entries.iter().map(|(_, size, _)| size).sum();
+    entries.sort();
+    for (_, size, path) in entries {
+        if total <= limit {
+            break;
+        }
+        if std::fs::remove_dir_all(&path).is_ok() {
+            total -= size;
+        }
+    }
+}
+
+/// The path of an artifact notification (`{"$message_type":"artifact","artifact":…}`).
+fn artifact(line: &str) -> Option<String> {
+    let message: serde_json::Value = serde_json::from_str(line).ok()?;
+    (message["$message_type"] == "artifact")
+        .then(|| message["artifact"].as_str().map(str::to_string))
+        .flatten()
+}
+
+fn is_dependency_file(name: &str) -> bool {
+    name.ends_with(".d")
+}
+
+/// What rustc's dependency file says the build read besides its source.
+#[derive(Debug, PartialEq)]
+struct DependencyFile {
+    /// `# env-dep:NAME=VALUE` (or `# env-dep:NAME` for an unset variable) lines.
+    env: Vec<String>,
+    files: Vec<String>,
+}
+
+impl DependencyFile {
+    fn parse(text: &str, source: &Path) -> DependencyFile {
+        let env = text
+            .lines()
+            .filter(|line| line.starts_with("# env-dep:"))
+            .map(str::to_string)
+            .collect();
+        let files = text
+            .lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter_map(|line| line.strip_suffix(':'))
+            .map(|path| path.replace("\\ ", " "))
+            .filter(|path| Path::new(path) != source)
+            .collect();
+        DependencyFile { env, files }
+    }
+}
+
+/// The `# env-dep:` lines the build would write with today's environment.
+fn env_reads(build: &Build<'_>, recorded: &[String]) -> Vec<String> {
+    recorded
+        .iter()
+        .map(|line| {
+            let name = line["# env-dep:".len()..].split('=').next().unwrap_or("");
+            match std::env::var(name) {
+                Ok(value) => {
+                    let value = value.replace('\\', "\\\\").replace('\n', "\\n");
+                    format!("# env-dep:{name}={}", build.abstract_paths(&value))
+                }
+                Err(_) => format!("# env-dep:{name}"),
+            }
+        })
+        .collect()
+}
+
+/// Today's hashes of the files a build read.
+fn file_hashes(build: &Build<'_>, recorded: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    recorded
+        .keys()
+        .map(|path| {
+            let content = std::fs::read(build.folder.join(build.concrete_paths(path)));
+            let hash = content.map_or_else(|_| "missing".to_string(), |c| hash(&c));
+            (path.clone(), hash)
+        })
+        .collect()
+}
+
+fn hash(bytes: &[u8]) -> String {
+    blake3::hash(bytes).to_hex().to_string()
+}
+
+fn unexpected(message: String) -> std::io::Error {
+    std::io::Error::other(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsString;
+    use std::path::PathBuf;
+
+    struct Folder {
+        _dir: tempfile::TempDir,
+        path: PathBuf,
+        args: Vec<OsString>,
+    }
+
+    impl Folder {
+        fn new() -> Folder {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("build");
+            std::fs::create_dir_all(path.join("src")).unwrap();
+            std::fs::create_dir_all(path.join("deps")).unwrap();
+            Folder {
+                args: vec!["rustc".into()],
+                path,
+                _dir: dir,
+            }
+        }
+
+        fn build(&self) -> Build<'_> {
+            Build {
+                args: &self.args,
+                folder: self.path.clone(),
+                source: "src/lib.rs".into(),
+                out_dir: self.path.join("deps"),
+            }
+        }
+
+        /// What rustc would leave after building: the library, the dependency file, and
+        /// its messages on stderr (plus `extra` messages).
+        fn compiled(&self, library: &[u8], dependencies: &str, extra: &str) -> String {
+            let deps = self.path.join("deps");
+            std::fs::write(deps.join("libctx.so"), library).unwrap();
+            std::fs::write(
+                deps.join("ctx.d"),
+                dependencies.replace("{out}", deps.to_str().unwrap()),
+            )
+            .unwrap();
+            let notify = |name: &str| {
+                format!(
+                    "{{\"$message_type\":\"artifact\",\"artifact\":\"{}\",\"emit\":\"x\"}}\n",
+                    deps.join(name).display()
+                )
+            };
+            format!("{}{}{extra}", notify("ctx.d"), notify("libctx.so"))
+        }
+    }
+
+    const PLAIN: &str = "{out}/ctx.d: src/lib.rs\n\n{out}/libctx.so: src/lib.rs\n\nsrc/lib.rs:\n";
+
+    #[test]
+    fn another_folder_gets_the_build_with_its_own_paths() {
+        let cache = tempfile::tempdir().unwrap();
+        let first = Folder::new();
+        let stderr = first.compiled(b"\x7fELF library", PLAIN, "");
+        keep(cache.path(), "k", &first.build(), "struct A;", &stderr).unwrap();
+
+        let second = Folder::new();
+        assert!(restore(
+            &cache.path().join("k"),
+            &second.build(),
+            "struct A;"
+        ));
+        let deps = second.path.join("deps");
+        assert_eq!(
+            std::fs::read(deps.join("libctx.so")).unwrap(),
+            b"\x7fELF library"
+        );
+        let dependency_file = std::fs::read_to_string(deps.join("ctx.d")).unwrap();
+        assert!(
+            dependency_file.starts_with(&format!("{}/ctx.d:", deps.display())),
+            "{dependency_file}"
+        );
+        assert!(!dependency_file.contains(first.path.to_str().unwrap()));
+    }
+
+    #[test]
+    fn a_build_with_warnings_serves_only_the_same_text() {
+        let cache = tempfile::tempdir().unwrap();
+        let folder = Folder::new();
+        let warning = "{\"$message_type\":\"diagnostic\",\"message\":\"unused variable\"}\n";
+        let stderr = folder.compiled(b"lib", PLAIN, warning);
+        keep(
+            cache.path(),
+            "k",
+            &folder.build(),
+            "struct A;\nstruct B;",
+            &stderr,
+        )
+        .unwrap();
+        let entry = cache.path().join("k");
+        assert!(!restore(&entry, &folder.build(), "struct B;\nstruct A;"));
+        assert!(restore(&entry, &folder.build(), "struct A;\nstruct B;"));
+    }
+
+    #[test]
+    fn what_the_build_read_must_be_unchanged() {
+        let cache = tempfile::tempdir().unwrap();
+        let folder = Folder::new();
+        std::fs::write(folder.path.join("src/table.txt"), "1 2 3").unwrap();
+        std::env::set_var("CELLAR_TEST_ENV_READ", "one");
+        let reads = format!("{PLAIN}src/table.txt:\n\n# env-dep:CELLAR_TEST_ENV_READ=one\n");
+        let stderr = folder.compiled(b"lib", &reads, "");
+        keep(cache.path(), "k", &folder.build(), "x", &stderr).unwrap();
+        let entry = cache.path().join("k");
+        assert!(restore(&entry, &folder.build(), "x"));
+
+        std::env::set_var("CELLAR_TEST_ENV_READ", "two");
+        assert!(!restore(&entry, &folder.build(), "x"));
+        std::env::set_var("CELLAR_TEST_ENV_READ", "one");
+        std::fs::write(folder.path.join("src/table.txt"), "4 5 6").unwrap();
+        assert!(!restore(&entry, &folder.build(), "x"));
+    }
+
+    #[test]
+    fn the_dependency_file_names_what_was_read() {
+        let text = "o/ctx.d: src/lib.rs src/a\\ b.txt\n\nsrc/lib.rs:\nsrc/a\\ b.txt:\n\n# env-dep:HOME=/root\n# env-dep:UNSET\n";
+        assert_eq!(
+            DependencyFile::parse(text, Path::new("src/lib.rs")),
+            DependencyFile {
+                env: vec!["# env-dep:HOME=/root".into(), "# env-dep:UNSET".into()],
+                files: vec!["src/a b.txt".into()],
+            }
+        );
+    }
+
+    #[test]
+    fn trimming_removes_the_least_recently_used_first() {
+        let cache = tempfile::tempdir().unwrap();
+        let now = SystemTime::now();
+        for (name, age) in [("old", 300), ("middle", 200), ("new", 100)] {
+            let dir = cache.path().join(name);
+            std::fs::create_dir(&dir).unwrap();
+            std::fs::write(dir.join("libctx.so"), vec![0u8; 1000]).unwrap();
+            std::fs::File::open(&dir)
+                .unwrap()
+                .set_modified(now - Duration::from_secs(age))
+                .unwrap();
+        }
+        let abandoned = cache.path().join(format!("{WRITING}x"));
+        std::fs::create_dir(&abandoned).unwrap();
+        std::fs::File::open(&abandoned)
+            .unwrap()
+            .set_modified(now - ABANDONED - Duration::from_secs(1))
+            .unwrap();
+        trim(cache.path(), 2000);
+        let left: Vec<_> = ["old", "middle", "new"]
+            .into_iter()
+            .filter(|name| cache.path().join(name).exists())
+            .collect();
+        assert_eq!(left, ["middle", "new"]);
+        assert!(!abandoned.exists());
+    }
+}
