@@ -7,8 +7,9 @@ fresh kernel (a restart); `:dep` of a small registry crate in a first and a seco
 are timed once the kernel has given its first result, so the start is counted once, in its row.
 The two kernels of a pair share a fresh XDG_CACHE_HOME and CELLAR_CACHE_DIR (`persist = "disk"`
 entries), so what the first kernel leaves behind reaches the second, and nothing from an earlier
-benchmark run reaches the first; for the same reason cellar's pool of build folders (kept between
-kernels, inside its seed folder) is emptied before the first kernel of a pair.
+benchmark run reaches the first; for the same reason what cellar keeps between kernels inside its
+seed folder (the pool of build folders, the compiled cells) is emptied before the first kernel of
+a pair, and before each start.
 
 Usage: python latency.py KERNEL NOTEBOOK... [--starts N] [--trips N] [--compute N]
 (prints one JSON object; notebooks are keyed by file name)
@@ -61,17 +62,19 @@ def notebook_run(name, cells, env):
     }
 
 
-def empty_build_pool(name):
-    """Removes the build folders cellar kernels keep between them (the seed folder's `kernels/`)."""
+def forget_earlier_kernels(name):
+    """Removes what cellar kernels keep between them in the seed folder: the build folders
+    (`kernels/`) and the compiled cells (`compiled-cells/`)."""
     from jupyter_client.kernelspec import KernelSpecManager
     seed = KernelSpecManager().get_kernel_spec(name).env.get("CELLAR_SEED_DIR")
     if seed:
-        shutil.rmtree(os.path.join(seed, "kernels"), ignore_errors=True)
+        for kept in ("kernels", "compiled-cells"):
+            shutil.rmtree(os.path.join(seed, kept), ignore_errors=True)
 
 
 def pair(name, cells):
     """The same cells in a first kernel, then in a second fresh one that finds what the first left."""
-    empty_build_pool(name)
+    forget_earlier_kernels(name)
     shared = tempfile.mkdtemp(prefix="cellar-bench-pair-")
     env = {"XDG_CACHE_HOME": os.path.join(shared, "xdg-cache"),
            "CELLAR_CACHE_DIR": os.path.join(shared, "cellar-cache")}
@@ -100,6 +103,7 @@ def main():
 
     starts, trips, loops, phases = [], [], [], collections.defaultdict(list)
     for n in range(args.starts):
+        forget_earlier_kernels(args.kernel)
         with kernel(args.kernel) as (kc, began, stderr):
             assert run_ok(kc, "1 + 1").result == "2"
             starts.append(time.perf_counter() - began)

@@ -154,7 +154,9 @@ def latency_section():
       f"both kernels) and `{CACHED}` ({c_cached['cells']} cells of serde structs, "
       f"`#[cache_data(persist = \"disk\")]` functions and the cells that call them), run cell by "
       f"cell in a first kernel, then in a second fresh kernel (a restart) that shares the first "
-      f"one's disk cache folder and `XDG_CACHE_HOME`. A cell's round trip is from the request to "
+      f"one's disk cache folder and `XDG_CACHE_HOME`; a second cellar kernel also finds the cells "
+      f"the first one compiled (`compiled-cells` in the seed folder), and what earlier kernels kept "
+      f"there is removed before the first kernel of a pair and before each start. A cell's round trip is from the request to "
       f"the reply; a notebook's time is the sum of its cells' round trips, timed once the kernel "
       f"has given a first result (the start is its own row).\n")
     w("| | cellar | evcxr_jupyter | ratio | bar | |\n|---|---:|---:|---:|---|---|")
@@ -245,6 +247,15 @@ def where_the_time_goes(c, e):
                 compiled = t(r["compile_s"]) if k["kernel"] == "cellar" else "—"
                 w(f"| {label}, {which} kernel | {k['kernel']} | {t(r['total_s'])} | {compiled} | "
                   f"{t(r['median_cell_s'])} | {t(max(r['cell_s']))} |")
+    w("")
+    second = c["notebooks"][CACHED]["second"]
+    slowest = sorted(range(len(second["cell_s"])), key=lambda i: second["cell_s"][i])[-2:]
+    rest = second["total_s"] - sum(second["cell_s"][i] for i in slowest)
+    w(f"- `{CACHED}` in the second cellar kernel: its two slowest cells, code cells "
+      f"{' and '.join(str(i + 1) for i in sorted(slowest))}, took "
+      f"{' and '.join(t(second['cell_s'][i]) for i in sorted(slowest))}; the other "
+      f"{len(second['cell_s']) - 2} cells {t(rest)} together. A kept build leaves evcxr's own work "
+      f"per cell: rust-analyzer, cargo, loading the library.")
     w("")
 
 
