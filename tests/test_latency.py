@@ -173,3 +173,20 @@ def test_a_new_kernel_takes_the_cells_an_earlier_one_compiled(tmp_path):
     third = _run_in_new_kernel(tmp_path, edited)
     assert third[5][1:] == ("[0, 1, 4]\n", "4"), third
     assert len(set(_compiled_cells()) - before - kept) >= 1, "the edited cell was compiled"
+
+
+def _cargo_offline_after(tmp_path, cells):
+    """Runs the cells in a new kernel, then says whether cargo's next build ran offline (the
+    `[net]` setting evcxr writes into the cell crate's build folder)."""
+    ran = _run_in_new_kernel(tmp_path, cells + ['env!("CARGO_MANIFEST_DIR")'])
+    assert all(status == "ok" for status, _, _ in ran), ran
+    build_folder = pathlib.Path(ran[-1][2].strip('"'))
+    config = (build_folder / ".cargo" / "config.toml").read_text()
+    return re.search(r"offline\s*=\s*(\w+)", config)[1] == "true"
+
+
+def test_the_runtime_is_added_offline_and_the_users_cargo_setting_is_kept(tmp_path):
+    # The kernel adds the runtime with cargo offline (its crates are cached since the seed was
+    # built), then hands cargo back as the user left it.
+    assert not _cargo_offline_after(tmp_path, ["use cellar::cache_data;"])
+    assert _cargo_offline_after(tmp_path, [":offline 1", "use cellar::cache_data;"])

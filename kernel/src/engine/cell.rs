@@ -35,6 +35,8 @@ pub struct Runner {
     /// Who shows final expressions: evcxr once the user changed its formatting.
     display: ResultDisplay,
     runtime: RuntimeLoad,
+    /// cargo's offline mode as the user set it (`:offline`); evcxr starts online.
+    cargo_offline: bool,
     progress: Arc<BuildProgress>,
     shared: Shared,
 }
@@ -63,6 +65,7 @@ impl Runner {
             notebook: Notebook::default(),
             display: ResultDisplay::Kernel,
             runtime: RuntimeLoad::Pending,
+            cargo_offline: false,
             progress,
             shared,
         })
@@ -77,7 +80,18 @@ impl Runner {
         }
         let started = std::time::Instant::now();
         self.sink.detach();
-        let loaded = self.context.execute(":load_config --quiet");
+        let user_setting = format!(":offline {}", u8::from(self.cargo_offline));
+        let loaded = self
+            .context
+            .execute(":offline 1")
+            .and_then(|_| self.context.execute(":load_config --quiet"))
+            .or_else(|_| {
+                self.context.execute(&user_setting)?;
+                self.context.execute(":load_config --quiet")
+            });
+        if let Err(error) = self.context.execute(&user_setting) {
+            eprintln!("cellar: could not set cargo's offline mode back: {error}");
+        }
         self.sink.settle();
         match loaded {
             Ok(_) => {
@@ -109,6 +123,9 @@ impl Runner {
         self.progress.begin_cell();
         if let Err(error) = std::fs::write(&self.shared.paths.session_file, &cell.session) {
             eprintln!("cellar: could not record the client session: {error}");
+        }
+        if let Some(offline) = runtime_loading::offline_set_by(&cell.code) {
+            self.cargo_offline = offline;
         }
         if changes_formatting(&cell.code) {
             self.display = ResultDisplay::Evcxr;

@@ -29,6 +29,7 @@ struct Record {
     /// The files rustc wrote, by name, in its output folder.
     artifacts: Vec<String>,
     /// The environment variables the build read (`env!`), as rustc's dependency file says.
+    /// Their values are compiled into the library: they must match exactly, paths included.
     env: Vec<String>,
     /// Files the build read besides its source (`include_str!`): path → blake3.
     files: BTreeMap<String, String>,
@@ -46,9 +47,7 @@ pub fn restore(dir: &Path, build: &Build<'_>, source: &str) -> bool {
     if record.positions && record.exact_source != hash(source.as_bytes()) {
         return false;
     }
-    if record.env != env_reads(build, &record.env)
-        || record.files != file_hashes(build, &record.files)
-    {
+    if record.env != env_reads(&record.env) || record.files != file_hashes(build, &record.files) {
         return false;
     }
     for name in &record.artifacts {
@@ -132,11 +131,7 @@ fn write_entry(to: &Path, build: &Build<'_>, source: &str, stderr: &str) -> std:
         if is_dependency_file(name) {
             let text = std::fs::read_to_string(&from)?;
             let reads = DependencyFile::parse(&text, &build.source);
-            env = reads
-                .env
-                .iter()
-                .map(|line| build.abstract_paths(line))
-                .collect();
+            env = reads.env;
             for file in reads.files {
                 let content = std::fs::read(build.folder.join(&file))?;
                 files.insert(build.abstract_paths(&file), hash(&content));
@@ -239,7 +234,7 @@ impl DependencyFile {
 }
 
 /// The `# env-dep:` lines the build would write with today's environment.
-fn env_reads(build: &Build<'_>, recorded: &[String]) -> Vec<String> {
+fn env_reads(recorded: &[String]) -> Vec<String> {
     recorded
         .iter()
         .map(|line| {
@@ -247,7 +242,7 @@ fn env_reads(build: &Build<'_>, recorded: &[String]) -> Vec<String> {
             match std::env::var(name) {
                 Ok(value) => {
                     let value = value.replace('\\', "\\\\").replace('\n', "\\n");
-                    format!("# env-dep:{name}={}", build.abstract_paths(&value))
+                    format!("# env-dep:{name}={value}")
                 }
                 Err(_) => format!("# env-dep:{name}"),
             }
@@ -393,6 +388,24 @@ mod tests {
         std::env::set_var("CELLAR_TEST_ENV_READ", "one");
         std::fs::write(folder.path.join("src/table.txt"), "4 5 6").unwrap();
         assert!(!restore(&entry, &folder.build(), "x"));
+    }
+
+    #[test]
+    fn a_build_that_read_its_folders_path_serves_only_that_folder() {
+        let cache = tempfile::tempdir().unwrap();
+        let first = Folder::new();
+        std::env::set_var("CELLAR_TEST_FOLDER_READ", &first.path);
+        let reads = format!(
+            "{PLAIN}\n# env-dep:CELLAR_TEST_FOLDER_READ={}\n",
+            first.path.display()
+        );
+        let stderr = first.compiled(b"lib", &reads, "");
+        keep(cache.path(), "k", &first.build(), "x", &stderr).unwrap();
+        let entry = cache.path().join("k");
+        assert!(restore(&entry, &first.build(), "x"));
+        let second = Folder::new();
+        std::env::set_var("CELLAR_TEST_FOLDER_READ", &second.path);
+        assert!(!restore(&entry, &second.build(), "x"));
     }
 
     #[test]
