@@ -410,11 +410,11 @@ mod tests {
 
     #[test]
     fn the_dependency_file_names_what_was_read() {
-        let text = "o/ctx.d: src/lib.rs src/a\\ b.txt\n\nsrc/lib.rs:\nsrc/a\\ b.txt:\n\n# env-dep:HOME=/root\n# env-dep:UNSET\n";
+        let text = "o/ctx.d: src/lib.rs src/a\\ b.txt\n\nsrc/lib.rs:\nsrc/a\\ b.txt:\n\n# env-dep:HOME=/home/ada\n# env-dep:UNSET\n";
         assert_eq!(
             DependencyFile::parse(text, Path::new("src/lib.rs")),
             DependencyFile {
-                env: vec!["# env-dep:HOME=/root".into(), "# env-dep:UNSET".into()],
+                env: vec!["# env-dep:HOME=/home/ada".into(), "# env-dep:UNSET".into()],
                 files: vec!["src/a b.txt".into()],
             }
         );
