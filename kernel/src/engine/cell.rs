@@ -80,18 +80,15 @@ impl Runner {
         }
         let started = std::time::Instant::now();
         self.sink.detach();
-        let user_setting = format!(":offline {}", u8::from(self.cargo_offline));
-        let loaded = self
+        let offline = self
             .context
             .execute(":offline 1")
-            .and_then(|_| self.context.execute(":load_config --quiet"))
-            .or_else(|_| {
-                self.context.execute(&user_setting)?;
-                self.context.execute(":load_config --quiet")
-            });
+            .and_then(|_| self.context.execute(":load_config --quiet"));
+        let user_setting = format!(":offline {}", u8::from(self.cargo_offline));
         if let Err(error) = self.context.execute(&user_setting) {
             eprintln!("cellar: could not set cargo's offline mode back: {error}");
         }
+        let loaded = offline.or_else(|_| self.context.execute(":load_config --quiet"));
         self.sink.settle();
         match loaded {
             Ok(_) => {

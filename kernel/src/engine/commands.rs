@@ -47,11 +47,19 @@ pub fn parse(code: &str) -> Option<Command<'_>> {
     }
 }
 
-/// Whether a line of `cell` is one of the (evcxr) commands `names`, such as `:opt`.
+/// The arguments of each line of `cell` that is the (evcxr) command `name`, such as `:opt`.
+pub fn command_lines<'a>(cell: &'a str, name: &'a str) -> impl Iterator<Item = &'a str> {
+    cell.lines().filter_map(move |line| {
+        let rest = line.trim_start().strip_prefix(name)?;
+        (rest.is_empty() || rest.starts_with(char::is_whitespace)).then(|| rest.trim())
+    })
+}
+
+/// Whether a line of `cell` is one of the (evcxr) commands `names`.
 pub fn has_command_line(cell: &str, names: &[&str]) -> bool {
-    cell.lines()
-        .filter_map(|line| line.split_whitespace().next())
-        .any(|command| names.contains(&command))
+    names
+        .iter()
+        .any(|name| command_lines(cell, name).next().is_some())
 }
 
 pub fn run(runner: &mut Runner, command: Command) -> CellOutcome {

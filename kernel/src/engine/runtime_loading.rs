@@ -32,10 +32,8 @@ pub enum RuntimeLoad {
 
 /// The cargo offline mode a cell sets with evcxr's `:offline 0|1`, if it does (the last one).
 pub fn offline_set_by(cell: &str) -> Option<bool> {
-    cell.lines()
-        .filter_map(|line| line.trim().strip_prefix(":offline"))
-        .filter(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
-        .map(|rest| rest.trim() == "1")
+    super::commands::command_lines(cell, ":offline")
+        .map(|argument| argument == "1")
         .last()
 }
 

@@ -81,17 +81,29 @@ pub fn hand_over() {
     evcxr::runtime_hook();
 }
 
+/// The values of a rustc option given as two arguments (`--extern NAME=PATH`), in order.
+pub fn option_values<'a>(
+    args: &'a [OsString],
+    option: &'a str,
+) -> impl Iterator<Item = &'a OsString> {
+    args.windows(2)
+        .filter(move |pair| pair[0] == option)
+        .map(|pair| &pair[1])
+}
+
 /// The crate a rustc call compiles (`--crate-name`).
 pub fn crate_name(args: &[OsString]) -> Option<&str> {
-    args.windows(2)
-        .find(|pair| pair[0] == "--crate-name")
-        .and_then(|pair| pair[1].to_str())
+    option_values(args, "--crate-name").next()?.to_str()
+}
+
+/// The `libstd-*.so` evcxr links every crate against (`EVCXR_CORE_EXTERN=core=<path>`).
+pub fn core_library() -> Option<PathBuf> {
+    let value = std::env::var_os(CORE_EXTERN)?;
+    Some(PathBuf::from(value.to_str()?.strip_prefix("core=")?))
 }
 
 /// `libstd-*.rmeta` beside the `libstd-*.so` evcxr names, when the toolchain ships one.
 fn std_metadata() -> Option<PathBuf> {
-    let value = std::env::var_os(CORE_EXTERN)?;
-    let so = PathBuf::from(value.to_str()?.strip_prefix("core=")?);
-    let rmeta = so.with_extension("rmeta");
+    let rmeta = core_library()?.with_extension("rmeta");
     rmeta.is_file().then_some(rmeta)
 }

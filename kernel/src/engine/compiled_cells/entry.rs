@@ -10,6 +10,8 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 const RECORD: &str = "entry.json";
+/// How rustc's dependency file names an environment variable the build read.
+const ENV_DEP: &str = "# env-dep:";
 /// A folder being written (or left by a wrapper that died while writing it).
 const WRITING: &str = "writing-";
 /// A folder still being written after this long was abandoned.
@@ -219,7 +221,7 @@ impl DependencyFile {
     fn parse(text: &str, source: &Path) -> DependencyFile {
         let env = text
             .lines()
-            .filter(|line| line.starts_with("# env-dep:"))
+            .filter(|line| line.starts_with(ENV_DEP))
             .map(str::to_string)
             .collect();
         let files = text
@@ -238,13 +240,13 @@ fn env_reads(recorded: &[String]) -> Vec<String> {
     recorded
         .iter()
         .map(|line| {
-            let name = line["# env-dep:".len()..].split('=').next().unwrap_or("");
+            let name = line[ENV_DEP.len()..].split('=').next().unwrap_or("");
             match std::env::var(name) {
                 Ok(value) => {
                     let value = value.replace('\\', "\\\\").replace('\n', "\\n");
-                    format!("# env-dep:{name}={value}")
+                    format!("{ENV_DEP}{name}={value}")
                 }
-                Err(_) => format!("# env-dep:{name}"),
+                Err(_) => format!("{ENV_DEP}{name}"),
             }
         })
         .collect()

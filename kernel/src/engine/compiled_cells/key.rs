@@ -11,10 +11,8 @@
 
 use super::canonical::canonical;
 use super::Build;
+use crate::engine::rustc_wrapper::{core_library, option_values};
 use std::path::{Path, PathBuf};
-
-/// Names the standard library evcxr links cells against (`core=<libstd-….so>`).
-const CORE_EXTERN: &str = "EVCXR_CORE_EXTERN";
 
 /// Changes when what an entry holds, or how the key is made, changes.
 const FORMAT: &[u8] = b"cellar compiled cell 1";
@@ -32,9 +30,7 @@ pub fn key(build: &Build<'_>, source: &str) -> Option<String> {
     for arg in build.args {
         field(build.abstract_paths(arg.to_str()?).as_bytes());
     }
-    let core = std::env::var(CORE_EXTERN).ok()?;
-    field(build.abstract_paths(&core).as_bytes());
-    let toolchain = [PathBuf::from(&build.args[0]), core_library(&core)?];
+    let toolchain = [PathBuf::from(&build.args[0]), core_library()?];
     for path in linked_libraries(build).iter().chain(&toolchain) {
         field(build.abstract_paths(path.to_str()?).as_bytes());
         field(&stamp(&build.folder.join(path)));
@@ -44,22 +40,15 @@ pub fn key(build: &Build<'_>, source: &str) -> Option<String> {
 
 /// The libraries named by `--extern name=path`, each with the shared library beside it.
 fn linked_libraries(build: &Build<'_>) -> Vec<PathBuf> {
-    build
-        .args
-        .windows(2)
-        .filter(|pair| pair[0] == "--extern")
-        .filter_map(|pair| {
-            pair[1]
+    option_values(build.args, "--extern")
+        .filter_map(|value| {
+            value
                 .to_str()?
                 .split_once('=')
                 .map(|(_, p)| PathBuf::from(p))
         })
         .flat_map(|library| [library.with_extension("so"), library])
         .collect()
-}
-
-fn core_library(core: &str) -> Option<PathBuf> {
-    core.strip_prefix("core=").map(PathBuf::from)
 }
 
 /// Size and modification time, or a mark for a file that is not there.
@@ -139,7 +128,7 @@ mod tests {
 
     #[test]
     fn folders_of_the_pool_share_keys() {
-        std::env::set_var(CORE_EXTERN, "core=/toolchain/libstd-abc.so");
+        std::env::set_var("EVCXR_CORE_EXTERN", "core=/toolchain/libstd-abc.so");
         let (_dir, first, second) = two_folders();
         let source = "struct A;\nstruct B;";
         let a = key_in(&first, source).unwrap();
@@ -149,7 +138,7 @@ mod tests {
 
     #[test]
     fn a_rebuilt_library_changes_the_key() {
-        std::env::set_var(CORE_EXTERN, "core=/toolchain/libstd-abc.so");
+        std::env::set_var("EVCXR_CORE_EXTERN", "core=/toolchain/libstd-abc.so");
         let (_dir, first, _) = two_folders();
         let before = key_in(&first, "struct A;").unwrap();
         std::fs::write(first.join("target/debug/deps/libserde.rlib"), b"rebuilt").unwrap();

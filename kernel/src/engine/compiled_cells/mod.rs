@@ -18,6 +18,7 @@ mod canonical;
 mod entry;
 mod key;
 
+use super::rustc_wrapper::option_values;
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -46,10 +47,7 @@ struct Build<'a> {
 impl<'a> Build<'a> {
     fn new(args: &'a [OsString]) -> Option<Build<'a>> {
         let folder = std::env::current_dir().ok()?;
-        let out_dir = args
-            .windows(2)
-            .find(|pair| pair[0] == "--out-dir")
-            .map(|pair| PathBuf::from(&pair[1]))?;
+        let out_dir = PathBuf::from(option_values(args, "--out-dir").next()?);
         let source = args
             .iter()
             .skip(1)
@@ -99,15 +97,13 @@ impl CompiledCells {
         args: &[OsString],
         compile: impl FnOnce() -> std::io::Result<Output>,
     ) -> i32 {
-        let build = Build::new(args);
-        let source = build
-            .as_ref()
-            .and_then(|b| std::fs::read_to_string(b.folder.join(&b.source)).ok());
-        let key = match (&build, &source) {
-            (Some(build), Some(source)) => key::key(build, source),
-            _ => None,
-        };
-        if let (Some(build), Some(source), Some(key)) = (&build, &source, &key) {
+        // A build that cannot be keyed is compiled and not kept.
+        let keyed = Build::new(args).and_then(|build| {
+            let source = std::fs::read_to_string(build.folder.join(&build.source)).ok()?;
+            let key = key::key(&build, &source)?;
+            Some((build, source, key))
+        });
+        if let Some((build, source, key)) = &keyed {
             if entry::restore(&self.root.join(key), build, source) {
                 return 0;
             }
@@ -121,9 +117,7 @@ impl CompiledCells {
         };
         let _ = std::io::stdout().write_all(&output.stdout);
         let _ = std::io::stderr().write_all(&output.stderr);
-        if let (true, Some(build), Some(source), Some(key)) =
-            (output.status.success(), &build, &source, &key)
-        {
+        if let (true, Some((build, source, key))) = (output.status.success(), &keyed) {
             let stderr = String::from_utf8_lossy(&output.stderr);
             if entry::keep(&self.root, key, build, source, &stderr).is_ok() {
                 entry::trim(&self.root, SIZE_LIMIT);
