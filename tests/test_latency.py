@@ -1,6 +1,8 @@
 """What keeps cells quick, through the real kernel: one build for a final expression, kernel
 commands that compile nothing, and build folders that a later kernel reuses."""
+import contextlib
 import glob
+import json
 import os
 import pathlib
 import re
@@ -127,18 +129,25 @@ def _compiled_cells():
     return {e.name: e.stat().st_mtime for e in folder.iterdir() if not e.name.startswith("writing-")}
 
 
-def _run_in_new_kernel(tmp_path, cells):
-    """Runs the cells in a new kernel; each cell's reply status and text outputs."""
+@contextlib.contextmanager
+def _new_kernel(tmp_path):
+    """A new kernel working in `tmp_path`: its blocking client, until it is shut down."""
     km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=STARTUP_TIMEOUT, cwd=str(tmp_path))
     try:
+        yield kc
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+
+
+def _run_in_new_kernel(tmp_path, cells):
+    """Runs the cells in a new kernel; each cell's reply status and text outputs."""
+    with _new_kernel(tmp_path) as kc:
         ran = []
         for cell in cells:
             reply, outputs = run_cell(kc, cell)
             ran.append((reply["status"], stream_text(outputs), result_text(outputs)))
         return ran
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=False)
 
 
 def test_a_new_kernel_takes_the_cells_an_earlier_one_compiled(tmp_path):
@@ -190,3 +199,33 @@ def test_the_runtime_is_added_offline_and_the_users_cargo_setting_is_kept(tmp_pa
     # built), then hands cargo back as the user left it.
     assert not _cargo_offline_after(tmp_path, ["use cellar::cache_data;"])
     assert _cargo_offline_after(tmp_path, [":offline 1", "use cellar::cache_data;"])
+
+
+def _levels_of_new_builds(tmp_path, cells):
+    """Runs the cells in a new kernel; for each, the opt-levels of the cell builds it added to
+    the kept ones (their records say how rustc was called)."""
+    seed = pathlib.Path(KernelSpecManager().get_kernel_spec(KERNEL_NAME).env["CELLAR_SEED_DIR"])
+    with _new_kernel(tmp_path) as kc:
+        levels = []
+        for cell in cells:
+            before = set(_compiled_cells())
+            reply, outputs = run_cell(kc, cell)
+            assert reply["status"] == "ok", outputs
+            records = [seed / "compiled-cells" / key / "entry.json" for key in set(_compiled_cells()) - before]
+            arguments = [a for record in records for a in json.loads(record.read_text())["arguments"]]
+            levels.append(sorted({a.removeprefix("opt-level=") for a in arguments if a.startswith("opt-level=")}))
+        return levels
+
+
+def test_cells_of_items_are_built_at_level_0_and_cells_that_run_at_1_until_the_user_sets_opt(tmp_path):
+    tag = uuid.uuid4().hex[:8]
+    levels = _levels_of_new_builds(tmp_path, [
+        f"#[derive(Debug)]\nstruct Grid{tag} {{ cells: Vec<u8> }}\nimpl Grid{tag} {{ fn sum(&self) -> u64 {{ self.cells.iter().map(|&c| c as u64).sum() }} }}",
+        f"let g{tag} = Grid{tag} {{ cells: vec![1, 2, 3] }};\nprintln!(\"{{}}\", g{tag}.sum());",
+        f"fn twice{tag}(x: u64) -> u64 {{ x * 2 }}",
+        f":opt 2\nfn thrice{tag}(x: u64) -> u64 {{ x * 3 }}",
+        f"println!(\"{{}}\", thrice{tag}(twice{tag}(1)));",
+    ])
+    # Items only: nothing of them runs, so the build is only checked and kept, at level 0.
+    # Statements: level 1. Once the user chose a level with `:opt`, it is evcxr's for every build.
+    assert levels == [["0"], ["1"], ["0"], ["2"], ["2"]], levels

@@ -1,7 +1,7 @@
 //! Running one cell (and answering completion and inspection) on the engine thread.
 
 use super::build_progress::BuildProgress;
-use super::cell_crate_flags;
+use super::cell_crate_flags::{self, LevelChoice};
 use super::control::{self, Answer};
 use super::diagnostics::{self, CellError, CellText};
 use super::notebook::{changes_formatting, CellSource, Notebook, ResultDisplay, SHOW_METHOD};
@@ -35,6 +35,7 @@ pub struct Runner {
     /// Who shows final expressions: evcxr once the user changed its formatting.
     display: ResultDisplay,
     runtime: RuntimeLoad,
+    level_choice: LevelChoice,
     /// cargo's offline mode as the user set it (`:offline`); evcxr starts online.
     cargo_offline: bool,
     progress: Arc<BuildProgress>,
@@ -65,6 +66,7 @@ impl Runner {
             notebook: Notebook::default(),
             display: ResultDisplay::Kernel,
             runtime: RuntimeLoad::Pending,
+            level_choice: LevelChoice::Kernel,
             cargo_offline: false,
             progress,
             shared,
@@ -128,7 +130,8 @@ impl Runner {
             self.display = ResultDisplay::Evcxr;
         }
         if cell_crate_flags::sets_level(&cell.code) {
-            cell_crate_flags::step_aside();
+            cell_crate_flags::step_aside(&self.shared.paths.cell_opt_level);
+            self.level_choice = LevelChoice::User;
         }
         match command {
             Some(command) => commands::run(self, command),
@@ -154,6 +157,12 @@ impl Runner {
             Ok(prepared) => prepared,
             Err(error) => return failed(CellError::new("CellRewriteError", error.to_string())),
         };
+        if self.level_choice == LevelChoice::Kernel {
+            let level = cell_crate_flags::level_for(prepared.work);
+            if let Err(error) = cell_crate_flags::choose(&self.shared.paths.cell_opt_level, level) {
+                eprintln!("cellar: could not set the cells' opt-level: {error}");
+            }
+        }
         let text = CellText {
             sent: &prepared.source,
             map: &prepared.map,

@@ -41,6 +41,8 @@ pub struct EnginePaths {
     pub build: std::path::PathBuf,
     /// Where the rustc wrapper names each crate it starts (`build_progress`).
     pub progress_socket: std::path::PathBuf,
+    /// The cell crate's opt-level, read by the rustc wrapper (`cell_crate_flags`).
+    pub cell_opt_level: std::path::PathBuf,
 }
 
 /// A cell to run, as the shell handler parsed it from an `execute_request`.

@@ -13,6 +13,7 @@ use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
 use super::build_folders::{self, BuildFolder};
+use super::notebook::CellWork;
 use super::{build_progress, cell_crate_flags, compiled_cells, EnginePaths};
 use crate::runtime_source::RuntimePaths;
 use cellar::protocol::{CONTROL_SOCKET_ENV, SESSION_FILE_ENV, STORE_DIR_ENV};
@@ -87,7 +88,9 @@ impl Workspace {
             _build: held,
             lifetime,
         };
-        cell_crate_flags::choose(&workspace.cell_opt_level_file(), cell_crate_flags::CELLS)
+        // evcxr's first build (`42`) runs what it compiles.
+        let first = cell_crate_flags::level_for(CellWork::RunsStatements);
+        cell_crate_flags::choose(&workspace.cell_opt_level_file(), first)
             .context("writing the cells' opt-level")?;
         Ok(workspace)
     }
@@ -134,6 +137,7 @@ impl Workspace {
             session_file: self.session_file(),
             build: self.build.clone(),
             progress_socket: self.progress_socket(),
+            cell_opt_level: self.cell_opt_level_file(),
         }
     }
 

@@ -35,6 +35,8 @@ struct Record {
     env: Vec<String>,
     /// Files the build read besides its source (`include_str!`): path → blake3.
     files: BTreeMap<String, String>,
+    /// rustc's arguments, paths abstracted: how the library was built, for whoever looks.
+    arguments: Vec<String>,
 }
 
 /// Puts the build kept in `dir` in place of compiling, when there is one and what it read is
@@ -150,6 +152,11 @@ fn write_entry(to: &Path, build: &Build<'_>, source: &str, stderr: &str) -> std:
         artifacts,
         env,
         files,
+        arguments: build
+            .args
+            .iter()
+            .map(|arg| build.abstract_paths(&arg.to_string_lossy()))
+            .collect(),
     };
     let text = serde_json::to_string(&record).map_err(|e| unexpected(e.to_string()))?;
     std::fs::write(to.join(RECORD), text)

@@ -21,6 +21,16 @@ pub struct CellItems {
     pub deps: Vec<(String, String)>,
     /// Bytes of the expression the cell ends in (no semicolon): its result, which evcxr shows.
     pub final_expression: Option<Range<usize>>,
+    pub work: CellWork,
+}
+
+/// What loading a cell's build runs of the user's code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellWork {
+    /// Only items (and commands): they are compiled and kept, nothing of them runs yet.
+    DefinesOnly,
+    /// Statements or a final expression: they run as soon as the build is loaded.
+    RunsStatements,
 }
 
 #[derive(Debug)]
@@ -140,6 +150,14 @@ impl CellItems {
             }
             _ => None,
         };
+        let work = match block
+            .stmts
+            .iter()
+            .all(|stmt| matches!(stmt, syn::Stmt::Item(_)))
+        {
+            true => CellWork::DefinesOnly,
+            false => CellWork::RunsStatements,
+        };
         let items = block
             .stmts
             .into_iter()
@@ -163,6 +181,7 @@ impl CellItems {
             items,
             deps,
             final_expression,
+            work,
         })
     }
 
@@ -337,6 +356,19 @@ mod tests {
         assert_eq!(kinds[4], ItemKind::Named { name: "sq".into() });
         let deps = CellItems::parse(cell).unwrap().deps;
         assert_eq!(deps, vec![("rand".into(), ":dep rand = \"0.8\"".into())]);
+    }
+
+    #[test]
+    fn a_cell_of_items_and_commands_runs_nothing() {
+        let work = |cell: &str| CellItems::parse(cell).unwrap().work;
+        assert_eq!(
+            work(":dep rand = \"0.8\"\n#[derive(Debug)]\nstruct P;\nimpl P { fn f() { loop {} } }"),
+            CellWork::DefinesOnly
+        );
+        assert_eq!(work("fn f() {}\nf();"), CellWork::RunsStatements);
+        assert_eq!(work("let a = 1;"), CellWork::RunsStatements);
+        assert_eq!(work("println!(\"x\")"), CellWork::RunsStatements);
+        assert_eq!(work("fn f() -> u8 { 1 }\nf()"), CellWork::RunsStatements);
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod expansion;
 mod ownership;
 mod result_display;
 
+pub use cell_items::CellWork;
 use cell_items::{BlockIdentity, CellItems, ItemKind};
 use cellar_codegen::Layout;
 use dependencies::{CodeIndex, Idents, Reached};
@@ -44,6 +45,7 @@ pub struct Prepared {
     pub notebook: Notebook,
     /// Who shows the final expression in `source`.
     pub display: ResultDisplay,
+    pub work: CellWork,
 }
 
 /// Why a cell could not be prepared.
@@ -107,6 +109,7 @@ impl Notebook {
                 map: SourceMap::default(),
                 notebook: self.clone(),
                 display: ResultDisplay::Evcxr,
+                work: CellWork::RunsStatements,
             });
         };
         let mut next = self.clone();
@@ -295,6 +298,7 @@ impl Notebook {
             map: edited.map,
             notebook: next,
             display,
+            work: parsed.work,
         })
     }
 
