@@ -238,6 +238,14 @@ def where_the_time_goes(c, e):
           f"of the cell crate's dependencies, which is most of a `:dep` cell in a second kernel.")
     w(f"- Starts, each a new process: cellar {', '.join(t(s) for s in c['starts_s'])}; "
       f"evcxr_jupyter {', '.join(t(s) for s in e['starts_s'])}.")
+    ran = rerun.get("all_hits_rerun_cell_execution_s") if rerun else None
+    if ran:
+        total, compiled = rerun["all_hits_rerun_s"], rerun["all_hits_rerun_compile_s"]
+        longest = max(range(len(ran)), key=ran.__getitem__)
+        w(f"- `notebooks/{rerun['notebook']}` re-run, every cached call a hit: of its {t(total)}, "
+          f"{t(compiled)} is compiling and {t(sum(ran))} running the cells' own code (evcxr's "
+          f"`Execution` phase), of which code cell {longest + 1} alone took {t(ran[longest])}; the "
+          f"other {t(total - compiled - sum(ran))} is the kernel's own work and its messages.")
     w("\n| run | kernel | all its cells | of which compiling (cellar's phases) | median cell | slowest cell |")
     w("|---|---|---:|---:|---:|---:|")
     for k in (c, e):

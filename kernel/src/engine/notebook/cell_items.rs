@@ -21,6 +21,7 @@ pub struct CellItems {
     pub deps: Vec<(String, String)>,
     /// Bytes of the expression the cell ends in (no semicolon): its result, which evcxr shows.
     pub final_expression: Option<Range<usize>>,
+    /// Whether the cell runs anything once built (it decides the build's opt-level).
     pub work: CellWork,
 }
 
@@ -150,13 +151,10 @@ impl CellItems {
             }
             _ => None,
         };
-        let work = match block
-            .stmts
-            .iter()
-            .all(|stmt| matches!(stmt, syn::Stmt::Item(_)))
-        {
-            true => CellWork::DefinesOnly,
-            false => CellWork::RunsStatements,
+        let work = if block.stmts.iter().all(|s| matches!(s, syn::Stmt::Item(_))) {
+            CellWork::DefinesOnly
+        } else {
+            CellWork::RunsStatements
         };
         let items = block
             .stmts

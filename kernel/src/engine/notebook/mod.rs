@@ -45,6 +45,7 @@ pub struct Prepared {
     pub notebook: Notebook,
     /// Who shows the final expression in `source`.
     pub display: ResultDisplay,
+    /// Whether `source` runs anything once built (a cell that does not parse is taken to).
     pub work: CellWork,
 }
 
