@@ -122,10 +122,15 @@ def test_a_dep_build_names_each_crate_it_compiles(kernel, tmp_path):
     assert re.search(rf"^Compiling {name} \(\d+ of \d+\)$", progress, re.M), progress
 
 
+def _compiled_cells_folder():
+    """Where the cell builds are kept, beside the kernel's seed."""
+    seed = KernelSpecManager().get_kernel_spec(KERNEL_NAME).env["CELLAR_SEED_DIR"]
+    return pathlib.Path(seed) / "compiled-cells"
+
+
 def _compiled_cells():
     """The cell builds kept beside the kernel's seed: key → when last used."""
-    seed = KernelSpecManager().get_kernel_spec(KERNEL_NAME).env["CELLAR_SEED_DIR"]
-    folder = pathlib.Path(seed) / "compiled-cells"
+    folder = _compiled_cells_folder()
     return {e.name: e.stat().st_mtime for e in folder.iterdir() if not e.name.startswith("writing-")}
 
 
@@ -204,14 +209,13 @@ def test_the_runtime_is_added_offline_and_the_users_cargo_setting_is_kept(tmp_pa
 def _levels_of_new_builds(tmp_path, cells):
     """Runs the cells in a new kernel; for each, the opt-levels of the cell builds it added to
     the kept ones (their records say how rustc was called)."""
-    seed = pathlib.Path(KernelSpecManager().get_kernel_spec(KERNEL_NAME).env["CELLAR_SEED_DIR"])
     with _new_kernel(tmp_path) as kc:
         levels = []
         for cell in cells:
             before = set(_compiled_cells())
             reply, outputs = run_cell(kc, cell)
             assert reply["status"] == "ok", outputs
-            records = [seed / "compiled-cells" / key / "entry.json" for key in set(_compiled_cells()) - before]
+            records = [_compiled_cells_folder() / key / "entry.json" for key in set(_compiled_cells()) - before]
             arguments = [a for record in records for a in json.loads(record.read_text())["arguments"]]
             levels.append(sorted({a.removeprefix("opt-level=") for a in arguments if a.startswith("opt-level=")}))
         return levels

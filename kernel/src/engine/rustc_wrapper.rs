@@ -36,17 +36,18 @@ pub fn hand_over() {
         && std::env::var_os(ADJUSTED).is_none()
     {
         let args: Vec<OsString> = std::env::args_os().skip(1).collect();
-        if let Some(name) =
-            crate_name(&args).filter(|name| ![CELL_CRATE, PROBE_CRATE].contains(name))
-        {
+        let name = crate_name(&args);
+        if let Some(name) = name.filter(|name| ![CELL_CRATE, PROBE_CRATE].contains(name)) {
             build_progress::announce(name);
         }
-        let level = cell_crate_flags::chosen();
-        let rewritten = level.and_then(|level| cell_crate_flags::rewrite(&args, &level));
+        // The kernel's level and the kept builds are the cell crate's only.
+        let is_cell = name == Some(CELL_CRATE);
+        let rewritten = is_cell
+            .then(cell_crate_flags::chosen)
+            .flatten()
+            .and_then(|level| cell_crate_flags::rewrite(&args, &level));
         let metadata = std_metadata();
-        let compiled_cells = (crate_name(&args) == Some(CELL_CRATE))
-            .then(CompiledCells::from_env)
-            .flatten();
+        let compiled_cells = is_cell.then(CompiledCells::from_env).flatten();
         if rewritten.is_some() || metadata.is_some() || compiled_cells.is_some() {
             let mut args = rewritten.unwrap_or(args);
             if let Some(metadata) = metadata {

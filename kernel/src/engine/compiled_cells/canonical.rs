@@ -31,23 +31,12 @@ fn per_variable(line: &str) -> Option<PerVariable> {
 fn sort_variable_lines(source: &str) -> String {
     let lines: Vec<&str> = source.lines().collect();
     let mut out = Vec::with_capacity(lines.len());
-    let mut start = 0;
-    while start < lines.len() {
-        let kind = per_variable(lines[start]);
-        let end = match kind {
-            Some(kind) => {
-                start
-                    + lines[start..]
-                        .iter()
-                        .take_while(|line| per_variable(line) == Some(kind))
-                        .count()
-            }
-            None => start + 1,
-        };
-        let mut run = lines[start..end].to_vec();
+    let same_kind =
+        |a: &&str, b: &&str| per_variable(a).is_some_and(|k| per_variable(b) == Some(k));
+    for run in lines.chunk_by(same_kind) {
+        let mut run = run.to_vec();
         run.sort_unstable();
         out.extend(run);
-        start = end;
     }
     out.join("\n")
 }

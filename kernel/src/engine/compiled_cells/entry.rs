@@ -152,11 +152,8 @@ fn write_entry(to: &Path, build: &Build<'_>, source: &str, stderr: &str) -> std:
         artifacts,
         env,
         files,
-        arguments: build
-            .args
-            .iter()
-            .map(|arg| build.abstract_paths(&arg.to_string_lossy()))
-            .collect(),
+        // A build is kept only when it could be keyed, so its arguments are text.
+        arguments: build.abstract_args().unwrap_or_default(),
     };
     let text = serde_json::to_string(&record).map_err(|e| unexpected(e.to_string()))?;
     std::fs::write(to.join(RECORD), text)

@@ -27,8 +27,8 @@ pub fn key(build: &Build<'_>, source: &str) -> Option<String> {
     };
     field(FORMAT);
     field(canonical(source)?.as_bytes());
-    for arg in build.args {
-        field(build.abstract_paths(arg.to_str()?).as_bytes());
+    for arg in build.abstract_args()? {
+        field(arg.as_bytes());
     }
     let toolchain = [PathBuf::from(&build.args[0]), core_library()?];
     for path in linked_libraries(build).iter().chain(&toolchain) {

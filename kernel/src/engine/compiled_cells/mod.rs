@@ -71,6 +71,14 @@ impl<'a> Build<'a> {
         text.replace(self.folder_text(), BUILD_FOLDER)
     }
 
+    /// rustc's arguments with the build folder's path abstracted; `None` when one is not text.
+    fn abstract_args(&self) -> Option<Vec<String>> {
+        self.args
+            .iter()
+            .map(|arg| Some(self.abstract_paths(arg.to_str()?)))
+            .collect()
+    }
+
     /// `text` with [`BUILD_FOLDER`] replaced by this build folder's path.
     fn concrete_paths(&self, text: &str) -> String {
         text.replace(BUILD_FOLDER, self.folder_text())
