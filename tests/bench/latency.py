@@ -45,6 +45,18 @@ def compile_s(phases):
     return sum(secs for name, secs in phases.items() if name not in ("Execution", "Storing cached entries"))
 
 
+# cellar's phase of evcxr's own work before each build: rust-analyzer typing the cell's variables.
+ANALYSIS = "Analysis (evcxr's rust-analyzer)"
+
+
+def phase_totals(replies):
+    """Each phase's seconds summed over the cells (cellar's phases; evcxr_jupyter reports none)."""
+    totals = collections.Counter()
+    for r in replies:
+        totals.update(r.phases)
+    return dict(totals)
+
+
 def notebook_run(name, cells, env):
     """Runs the cells in order in a new kernel: each cell's round trip, failures, compile time.
 
@@ -58,6 +70,8 @@ def notebook_run(name, cells, env):
         "total_s": sum(r.seconds for r in replies),
         "median_cell_s": statistics.median(r.seconds for r in replies),
         "compile_s": sum(compile_s(r.phases) for r in replies),
+        "cell_analysis_s": [r.phases.get(ANALYSIS, 0.0) for r in replies],
+        "phase_s": phase_totals(replies),
         "failed": [{"cell": i, "error": r.error} for i, r in enumerate(replies) if r.status != "ok"],
     }
 

@@ -3,33 +3,25 @@
 //! evcxr writes cargo's "Compiling …" lines to the kernel's own stderr, the server log, so a
 //! notebook showed nothing while a `:dep` crate built. cargo runs the kernel binary as the
 //! rustc wrapper for every crate (see `rustc_wrapper`): the wrapper names the crate it starts
-//! in one datagram to a socket the kernel listens on ([`SOCKET_ENV`]), and the kernel shows a
-//! line under the running cell. The count of crates left to build is read once per cell, at
-//! its first crate: the packages of the build folder's `Cargo.lock` that have no library built
-//! yet.
+//! (`wrapper_reports`), and the kernel shows a line under the running cell. The count of
+//! crates left to build is read once per cell, at its first crate: the packages of the build
+//! folder's `Cargo.lock` that have no library built yet.
 
 use super::outputs::OutputSink;
 use super::rustc_wrapper::CELL_CRATE;
 use serde_json::json;
 use std::collections::BTreeSet;
-use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-/// Names the socket the kernel listens on for the crates the wrapper starts.
-pub const SOCKET_ENV: &str = "CELLAR_BUILD_PROGRESS_SOCKET";
-
-/// Tells the kernel, from the wrapper, that `crate_name` starts compiling. Best effort.
-pub fn announce(crate_name: &str) {
-    if let Some(path) = std::env::var_os(SOCKET_ENV) {
-        if let Ok(socket) = UnixDatagram::unbound() {
-            let _ = socket.send_to(crate_name.as_bytes(), path);
-        }
-    }
+/// Shows each crate of the current cell's build, counted.
+pub struct BuildProgress {
+    counter: CrateCounter,
+    sink: Arc<OutputSink>,
 }
 
-/// The kernel's side: counts the crates of the current cell's build and shows each.
-pub struct BuildProgress {
+/// Counts the crates of the current cell's build in a build folder.
+struct CrateCounter {
     counts: Mutex<Option<Counts>>,
     build: PathBuf,
 }
@@ -40,40 +32,32 @@ struct Counts {
 }
 
 impl BuildProgress {
-    /// Listens on `socket` for the builds in the `build` folder; lines go to `sink`.
-    pub fn listen(socket: &Path, build: PathBuf, sink: Arc<OutputSink>) -> Arc<BuildProgress> {
-        let progress = Arc::new(BuildProgress {
-            counts: Mutex::new(None),
-            build,
-        });
-        let _ = std::fs::remove_file(socket);
-        match UnixDatagram::bind(socket) {
-            Ok(listener) => {
-                let shown = progress.clone();
-                let spawned = std::thread::Builder::new()
-                    .name("cellar-build-progress".into())
-                    .spawn(move || {
-                        let mut buffer = [0u8; 256];
-                        while let Ok(length) = listener.recv(&mut buffer) {
-                            let name = String::from_utf8_lossy(&buffer[..length]).into_owned();
-                            let line = shown.line_for(&name);
-                            sink.send("stream", json!({ "name": "stderr", "text": line }));
-                        }
-                    });
-                if let Err(error) = spawned {
-                    eprintln!("cellar: build progress will not be shown: {error}");
-                }
-            }
-            Err(error) => eprintln!(
-                "cellar: build progress will not be shown ({}): {error}",
-                socket.display()
-            ),
+    /// Progress of the builds in the `build` folder; lines go to `sink`.
+    pub fn new(build: PathBuf, sink: Arc<OutputSink>) -> BuildProgress {
+        BuildProgress {
+            counter: CrateCounter {
+                counts: Mutex::new(None),
+                build,
+            },
+            sink,
         }
-        progress
+    }
+
+    /// Shows that `crate_name` starts compiling.
+    pub fn compiling(&self, crate_name: &str) {
+        let line = self.counter.line_for(crate_name);
+        self.sink
+            .send("stream", json!({ "name": "stderr", "text": line }));
     }
 
     /// A cell begins: its build is counted afresh.
     pub fn begin_cell(&self) {
+        self.counter.reset();
+    }
+}
+
+impl CrateCounter {
+    fn reset(&self) {
         *self.counts.lock().unwrap() = None;
     }
 
@@ -156,7 +140,7 @@ mod tests {
             "name = \"a\"\nname = \"b\"\n",
         )
         .unwrap();
-        let progress = BuildProgress {
+        let progress = CrateCounter {
             counts: Mutex::new(None),
             build: build.path().to_path_buf(),
         };
@@ -167,7 +151,7 @@ mod tests {
             "Compiling c (3 of 3)\n",
             "never less than done"
         );
-        progress.begin_cell();
+        progress.reset();
         assert_eq!(progress.line_for("a"), "Compiling a (1 of 2)\n");
     }
 }

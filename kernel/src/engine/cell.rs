@@ -1,12 +1,14 @@
 //! Running one cell (and answering completion and inspection) on the engine thread.
 
 use super::build_progress::BuildProgress;
+use super::build_timing::{self, CellBuild, COMPILE_PHASE};
 use super::cell_crate_flags::{self, LevelChoice};
 use super::control::{self, Answer};
 use super::diagnostics::{self, CellError, CellText};
 use super::notebook::{changes_formatting, CellSource, Notebook, ResultDisplay, SHOW_METHOD};
 use super::outputs::OutputSink;
 use super::runtime_loading::{self, RuntimeLoad};
+use super::wrapper_reports::{self, WrapperReport};
 use super::{commands, Cell, CellOutcome, InputReader};
 use crate::sockets::Iopub;
 use cellar::protocol::ControlRequest;
@@ -39,6 +41,8 @@ pub struct Runner {
     /// cargo's offline mode as the user set it (`:offline`); evcxr starts online.
     cargo_offline: bool,
     progress: Arc<BuildProgress>,
+    /// The cell crate's builds, as the rustc wrapper reported them (`build_timing`).
+    cell_builds: crossbeam_channel::Receiver<CellBuild>,
     shared: Shared,
 }
 
@@ -54,11 +58,24 @@ impl Runner {
             started.elapsed().as_secs_f64()
         );
         let sink = OutputSink::start(shared.iopub.clone(), outputs);
-        let progress = BuildProgress::listen(
-            &shared.paths.progress_socket,
-            shared.paths.build.clone(),
-            sink.clone(),
+        let progress = Arc::new(BuildProgress::new(shared.paths.build.clone(), sink.clone()));
+        let (built, cell_builds) = crossbeam_channel::unbounded();
+        let shown = progress.clone();
+        let listening = wrapper_reports::listen(
+            &shared.paths.wrapper_reports_socket,
+            move |report| match report {
+                WrapperReport::Compiling { crate_name } => shown.compiling(&crate_name),
+                WrapperReport::CellBuilt(build) => {
+                    let _ = built.send(build);
+                }
+            },
         );
+        if let Err(error) = listening {
+            eprintln!(
+                "cellar: build progress and build times will not be shown ({}): {error}",
+                shared.paths.wrapper_reports_socket.display()
+            );
+        }
         *shared.child.lock().unwrap() = Some(context.process_handle());
         Ok(Runner {
             context,
@@ -69,6 +86,7 @@ impl Runner {
             level_choice: LevelChoice::Kernel,
             cargo_offline: false,
             progress,
+            cell_builds,
             shared,
         })
     }
@@ -76,9 +94,10 @@ impl Runner {
     /// Loads `evcxr.toml`: `cellar` and `serde` become dependencies of every cell, already
     /// built when the build folder came from the seed. Once; a failure is tried again by the
     /// next cell that needs it.
-    fn load_runtime(&mut self) -> Result<(), String> {
+    /// Returns how long adding it took, when this call added it.
+    fn load_runtime(&mut self) -> Result<Option<f64>, String> {
         if self.runtime == RuntimeLoad::Loaded {
-            return Ok(());
+            return Ok(None);
         }
         let started = std::time::Instant::now();
         self.sink.detach();
@@ -95,11 +114,9 @@ impl Runner {
         match loaded {
             Ok(_) => {
                 self.runtime = RuntimeLoad::Loaded;
-                eprintln!(
-                    "cellar: the runtime was added in {:.2} s",
-                    started.elapsed().as_secs_f64()
-                );
-                Ok(())
+                let took = started.elapsed().as_secs_f64();
+                eprintln!("cellar: the runtime was added in {took:.2} s");
+                Ok(Some(took))
             }
             Err(error) => Err(format!(
                 "the cellar runtime could not be added to the cells: {error}"
@@ -113,12 +130,13 @@ impl Runner {
         // Kernel commands (`:cellar`) never need it: they ask the runtime on its channel.
         let runtime = match command.is_none() && runtime_loading::needed_by(&cell.code) {
             true => self.load_runtime(),
-            false => Ok(()),
+            false => Ok(None),
         };
         self.sink.begin(&cell.parent);
-        if let Err(error) = runtime {
-            return failed(CellError::new("RuntimeNotLoaded", error));
-        }
+        let runtime_added_in = match runtime {
+            Ok(took) => took,
+            Err(error) => return failed(CellError::new("RuntimeNotLoaded", error)),
+        };
         self.progress.begin_cell();
         if let Err(error) = std::fs::write(&self.shared.paths.session_file, &cell.session) {
             eprintln!("cellar: could not record the client session: {error}");
@@ -133,7 +151,7 @@ impl Runner {
             cell_crate_flags::step_aside(&self.shared.paths.cell_opt_level);
             self.level_choice = LevelChoice::User;
         }
-        match command {
+        let mut outcome = match command {
             Some(command) => commands::run(self, command),
             None => self.evaluate(
                 CellSource {
@@ -145,7 +163,11 @@ impl Runner {
                 cell.execution_count,
                 cell.silent,
             ),
+        };
+        if let Some(took) = runtime_added_in {
+            outcome.phases.insert(0, (RUNTIME_PHASE.to_string(), took));
         }
+        outcome
     }
 
     /// Runs a notebook cell through evcxr and sends its result. What the cell defines is kept
@@ -180,6 +202,19 @@ impl Runner {
         outcome
     }
 
+    /// The cell crate's builds reported since the cell began. The wrapper reports before cargo
+    /// ends, so the report is in the socket by now; the listener may still be reading it.
+    fn reported_builds(&self) -> Vec<CellBuild> {
+        let mut builds: Vec<CellBuild> = self.cell_builds.try_iter().collect();
+        if builds.is_empty() {
+            builds.extend(
+                self.cell_builds
+                    .recv_timeout(std::time::Duration::from_millis(5)),
+            );
+        }
+        builds
+    }
+
     /// Runs the source a cell became (`text.sent`) and sends its result.
     fn run_source(
         &mut self,
@@ -197,9 +232,12 @@ impl Runner {
             },
         };
         self.shared.running.store(true, Ordering::SeqCst);
+        // Builds reported before this cell (loading the runtime, an earlier failure) are not its.
+        self.cell_builds.try_iter().for_each(drop);
         let result = self
             .context
             .execute_with_callbacks(text.sent, &mut callbacks);
+        let returned = build_timing::boot_clock();
         // The cell is not over until its entries are stored in every tier; an interrupt may
         // still stop a write that hangs (the process goes, and with it the wait).
         let storing = std::time::Instant::now();
@@ -224,10 +262,17 @@ impl Runner {
             Ok(outputs) => match panics.first() {
                 Some(panic) => failed(diagnostics::panic(panic)),
                 None => {
-                    let phases = outputs
+                    let evcxr_phases: Vec<(String, f64)> = outputs
                         .phases
                         .iter()
                         .map(|p| (p.name.clone(), p.duration.as_secs_f64()))
+                        .collect();
+                    let builds = match evcxr_phases.iter().any(|(name, _)| name == COMPILE_PHASE) {
+                        true => self.reported_builds(),
+                        false => Vec::new(),
+                    };
+                    let phases = build_timing::split_compile(evcxr_phases, &builds, returned)
+                        .into_iter()
                         .chain([(STORING_PHASE.to_string(), stored_in.as_secs_f64())])
                         .collect();
                     CellOutcome {
@@ -388,6 +433,8 @@ enum Accepted {
 /// hooks are user code, and a hung one must not hang the kernel.
 /// The phase, beside evcxr's, of waiting for the cell's cached entries to be stored.
 const STORING_PHASE: &str = "Storing cached entries";
+/// The phase of the cell that first needed the runtime: adding it to evcxr's dependencies.
+const RUNTIME_PHASE: &str = "Adding the runtime";
 
 pub(super) const INTERNAL_WORK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 

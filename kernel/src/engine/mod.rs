@@ -7,7 +7,8 @@
 //! way to stop running code), which evcxr notices and replaces with a fresh one.
 
 mod build_folders;
-pub mod build_progress;
+mod build_progress;
+pub mod build_timing;
 mod cell;
 pub mod cell_crate_flags;
 mod commands;
@@ -21,6 +22,7 @@ mod panics;
 mod runtime_loading;
 pub mod rustc_wrapper;
 pub mod workspace;
+pub mod wrapper_reports;
 
 use crate::sockets::Iopub;
 use crate::wire::Request;
@@ -39,8 +41,8 @@ pub struct EnginePaths {
     pub session_file: std::path::PathBuf,
     /// evcxr's build folder.
     pub build: std::path::PathBuf,
-    /// Where the rustc wrapper names each crate it starts (`build_progress`).
-    pub progress_socket: std::path::PathBuf,
+    /// Where the rustc wrapper reports the crates it builds (`wrapper_reports`).
+    pub wrapper_reports_socket: std::path::PathBuf,
     /// The cell crate's opt-level, read by the rustc wrapper (`cell_crate_flags`).
     pub cell_opt_level: std::path::PathBuf,
 }
@@ -69,7 +71,8 @@ pub struct CellOutcome {
     pub payload: Vec<Value>,
     /// The `text/plain` of the result, for history with outputs.
     pub result_text: Option<String>,
-    /// Seconds evcxr spent in each phase ("Final compile", "Execution"…), for benchmarks.
+    /// Seconds spent in each phase: evcxr's ("Execution"…), its compile phase split where the
+    /// wrapper reported the build (`build_timing`), and storing cached entries.
     pub phases: Vec<(String, f64)>,
 }
 

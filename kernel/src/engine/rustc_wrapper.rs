@@ -9,11 +9,14 @@
 //! (`cfg-if`, `hashbrown`, `libc`…) fails to build. Naming both files fixes it; `--extern=` in
 //! one argument keeps evcxr's wrapper from rewriting the path.
 //!
-//! The same re-run sets how the cell crate is compiled (see `cell_crate_flags`), and takes a
-//! cell another kernel compiled from the kept ones (see `compiled_cells`).
+//! The same re-run sets how the cell crate is compiled (see `cell_crate_flags`), takes a cell
+//! another kernel compiled from the kept ones (see `compiled_cells`), and tells the kernel which
+//! crate starts compiling and when the cell crate's build ran (see `wrapper_reports`).
 
+use super::build_timing::{self, CellBuild};
+use super::cell_crate_flags;
 use super::compiled_cells::CompiledCells;
-use super::{build_progress, cell_crate_flags};
+use super::wrapper_reports::{self, WrapperReport};
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -35,10 +38,13 @@ pub fn hand_over() {
         && std::env::var_os(FORCE_DYLIB).is_some()
         && std::env::var_os(ADJUSTED).is_none()
     {
+        let began = build_timing::boot_clock();
         let args: Vec<OsString> = std::env::args_os().skip(1).collect();
         let name = crate_name(&args);
         if let Some(name) = name.filter(|name| ![CELL_CRATE, PROBE_CRATE].contains(name)) {
-            build_progress::announce(name);
+            wrapper_reports::send(&WrapperReport::Compiling {
+                crate_name: name.to_string(),
+            });
         }
         // The kernel's level and the kept builds are the cell crate's only.
         let is_cell = name == Some(CELL_CRATE);
@@ -76,6 +82,13 @@ pub fn hand_over() {
                     }
                 },
             };
+            if let Some(cargo_began) = is_cell.then(build_timing::parent_began).flatten() {
+                wrapper_reports::send(&WrapperReport::CellBuilt(CellBuild {
+                    cargo_began,
+                    rustc_began: began,
+                    rustc_ended: build_timing::boot_clock(),
+                }));
+            }
             std::process::exit(code);
         }
     }

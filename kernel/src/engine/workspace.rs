@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use super::build_folders::{self, BuildFolder};
 use super::notebook::CellWork;
-use super::{build_progress, cell_crate_flags, compiled_cells, EnginePaths};
+use super::{cell_crate_flags, compiled_cells, wrapper_reports, EnginePaths};
 use crate::runtime_source::RuntimePaths;
 use cellar::protocol::{CONTROL_SOCKET_ENV, SESSION_FILE_ENV, STORE_DIR_ENV};
 
@@ -103,7 +103,7 @@ impl Workspace {
         std::env::set_var(STORE_DIR_ENV, self.store_dir());
         std::env::set_var(cell_crate_flags::FILE_ENV, self.cell_opt_level_file());
         std::env::set_var(CONTROL_SOCKET_ENV, self.dir.join("control.sock"));
-        std::env::set_var(build_progress::SOCKET_ENV, self.progress_socket());
+        std::env::set_var(wrapper_reports::SOCKET_ENV, self.wrapper_reports_socket());
         std::env::set_var(compiled_cells::DIR_ENV, &self.compiled_cells);
         // Dependencies are shared libraries linked against the toolchain's libstd.so; rustc
         // (loading proc macros) and the cell process must find it. The relative rpath rustc
@@ -136,13 +136,13 @@ impl Workspace {
         EnginePaths {
             session_file: self.session_file(),
             build: self.build.clone(),
-            progress_socket: self.progress_socket(),
+            wrapper_reports_socket: self.wrapper_reports_socket(),
             cell_opt_level: self.cell_opt_level_file(),
         }
     }
 
-    fn progress_socket(&self) -> PathBuf {
-        self.dir.join("build-progress.sock")
+    fn wrapper_reports_socket(&self) -> PathBuf {
+        self.dir.join("wrapper-reports.sock")
     }
 
     pub fn session_file(&self) -> PathBuf {
