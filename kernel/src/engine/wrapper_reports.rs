@@ -51,7 +51,9 @@ pub fn listen(
             while let Ok(length) = listener.recv(&mut buffer) {
                 match serde_json::from_slice(&buffer[..length]) {
                     Ok(report) => on_report(report),
-                    Err(error) => eprintln!("cellar: a report of the rustc wrapper: {error}"),
+                    Err(error) => eprintln!(
+                        "cellar: a report of the rustc wrapper could not be read: {error}"
+                    ),
                 }
             }
         })?;
