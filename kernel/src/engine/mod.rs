@@ -8,7 +8,7 @@
 
 mod build_folders;
 mod build_progress;
-pub mod build_timing;
+mod build_timing;
 mod cell;
 pub mod cell_crate_flags;
 mod commands;
@@ -22,7 +22,7 @@ mod panics;
 mod runtime_loading;
 pub mod rustc_wrapper;
 pub mod workspace;
-pub mod wrapper_reports;
+mod wrapper_reports;
 
 use crate::sockets::Iopub;
 use crate::wire::Request;
@@ -41,7 +41,7 @@ pub struct EnginePaths {
     pub session_file: std::path::PathBuf,
     /// evcxr's build folder.
     pub build: std::path::PathBuf,
-    /// Where the rustc wrapper reports the crates it builds (`wrapper_reports`).
+    /// Where the rustc wrapper reports to the kernel (`wrapper_reports`).
     pub wrapper_reports_socket: std::path::PathBuf,
     /// The cell crate's opt-level, read by the rustc wrapper (`cell_crate_flags`).
     pub cell_opt_level: std::path::PathBuf,
