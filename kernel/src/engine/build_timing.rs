@@ -37,6 +37,13 @@ pub struct CellBuild {
     pub rustc_ended: f64,
 }
 
+/// The clock `/proc/<pid>/stat` counts process starts on. Elsewhere there is no `/proc` to
+/// read cargo's start from, and no split; any clock every process shares will do.
+#[cfg(target_os = "linux")]
+const SHARED_CLOCK: libc::clockid_t = libc::CLOCK_BOOTTIME;
+#[cfg(not(target_os = "linux"))]
+const SHARED_CLOCK: libc::clockid_t = libc::CLOCK_MONOTONIC;
+
 /// Seconds since boot, shared by every process of the machine.
 pub fn boot_clock() -> f64 {
     let mut now = libc::timespec {
@@ -44,7 +51,7 @@ pub fn boot_clock() -> f64 {
         tv_nsec: 0,
     };
     // SAFETY: clock_gettime writes one timespec we own.
-    unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut now) };
+    unsafe { libc::clock_gettime(SHARED_CLOCK, &mut now) };
     now.tv_sec as f64 + now.tv_nsec as f64 * 1e-9
 }
 
