@@ -13,12 +13,14 @@ import statistics
 import subprocess
 import sys
 
+from latency import ANALYSIS, compile_s
+
 results = pathlib.Path(sys.argv[1])
 HASH_BYTES = int(os.environ.get("CELLAR_BENCH_HASH_MB", "256")) << 20
 COMMAND = os.environ.get("BENCH_COMMAND", "bash tests/bench/run.sh")
 PLAIN, CACHED = "plain-rust.ipynb", "cached-functions.ipynb"
 # cellar's phases of a cell's compile (see the kernel's `build_timing`), and of the runtime joining.
-BUILD_PHASES = ["Analysis (evcxr's rust-analyzer)", "Cargo", "rustc (or a kept build)", "Adding the runtime"]
+BUILD_PHASES = [ANALYSIS, "Cargo", "rustc (or a kept build)", "Adding the runtime"]
 
 
 def load(name):
@@ -232,8 +234,7 @@ def where_the_time_goes(c, e):
         w(f"- Start: the kernel's log of its last start says: " + "; ".join(f"“{line}”" for line in log) + ".")
     started = [float(m[1]) for line in log if (m := re.search(r"evcxr started in ([0-9.]+) s", line))]
     if started:
-        trivial = sum(secs for name, secs in c["trivial_cell_phases_s"].items()
-                      if name not in ("Execution", "Storing cached entries"))
+        trivial = compile_s(c["trivial_cell_phases_s"])
         w(f"- Of cellar's start, {t(started[0])} is evcxr's own start: rust-analyzer loading the cell "
           f"crate's workspace, then a first build of `42` (a trivial build takes {t(trivial)} here). "
           f"evcxr_jupyter's start is the same work. Only a change in evcxr (loading rust-analyzer "

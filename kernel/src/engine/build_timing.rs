@@ -17,7 +17,7 @@
 use serde::{Deserialize, Serialize};
 
 /// evcxr's phase that holds a cell's whole build.
-pub const COMPILE_PHASE: &str = "Final compile";
+const COMPILE_PHASE: &str = "Final compile";
 /// What evcxr does before it starts cargo: mostly rust-analyzer typing the cell's variables.
 const ANALYSIS_PHASE: &str = "Analysis (evcxr's rust-analyzer)";
 /// cargo's own time: its checks (and any dependency it builds) before rustc, finishing after.
@@ -80,19 +80,21 @@ fn start_time(stat: &str, ticks_per_second: i64) -> Option<f64> {
     Some(ticks as f64 / ticks_per_second as f64)
 }
 
-/// evcxr's phases with its compile phase split by `builds` (the cell crate's builds during
-/// the cell), when exactly one build falls in it. `returned` is when evcxr returned the
-/// cell, on the boot clock. Otherwise (no build reported, retries, no `/proc`) the phases
-/// stay as evcxr gave them. The parts add up to the phase they replace.
+/// evcxr's phases with its compile phase split by the cell crate's builds during the cell,
+/// when exactly one build falls in it. `builds` gives them, and is asked only when evcxr's
+/// phases are one compile and the run. `returned` is when evcxr returned the cell, on the
+/// boot clock. Otherwise (no build reported, retries, no `/proc`) the phases stay as evcxr
+/// gave them. The parts add up to the phase they replace.
 pub fn split_compile(
     phases: Vec<(String, f64)>,
-    builds: &[CellBuild],
+    builds: impl FnOnce() -> Vec<CellBuild>,
     returned: f64,
 ) -> Vec<(String, f64)> {
     let names: Vec<&str> = phases.iter().map(|(name, _)| name.as_str()).collect();
     if names != [COMPILE_PHASE, EXECUTION_PHASE] {
         return phases;
     }
+    let builds = builds();
     let (compile, execution) = (phases[0].1, phases[1].1);
     let compile_ended = returned - execution;
     let compile_began = compile_ended - compile;
@@ -141,7 +143,7 @@ mod tests {
             rustc_began: 100.65,
             rustc_ended: 100.95,
         };
-        let split = split_compile(evcxr_phases(1.0, 0.5), &[build], 101.5);
+        let split = split_compile(evcxr_phases(1.0, 0.5), || vec![build], 101.5);
         let names: Vec<&str> = split.iter().map(|(name, _)| name.as_str()).collect();
         assert_eq!(
             names,
@@ -164,7 +166,7 @@ mod tests {
             rustc_ended: 50.2,
         };
         assert_eq!(
-            split_compile(evcxr_phases(1.0, 0.5), &[earlier], 101.5),
+            split_compile(evcxr_phases(1.0, 0.5), || vec![earlier], 101.5),
             evcxr_phases(1.0, 0.5),
             "a build of an earlier cell"
         );
@@ -178,7 +180,7 @@ mod tests {
             ..inside
         };
         assert_eq!(
-            split_compile(evcxr_phases(1.0, 0.5), &[inside, second], 101.5),
+            split_compile(evcxr_phases(1.0, 0.5), || vec![inside, second], 101.5),
             evcxr_phases(1.0, 0.5),
             "two builds: which one is which is not known"
         );
@@ -187,7 +189,10 @@ mod tests {
             (COMPILE_PHASE.to_string(), 1.0),
             (EXECUTION_PHASE.to_string(), 0.5),
         ];
-        assert_eq!(split_compile(retried.clone(), &[inside], 101.5), retried);
+        assert_eq!(
+            split_compile(retried.clone(), || unreachable!("not asked"), 101.5),
+            retried
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Running one cell (and answering completion and inspection) on the engine thread.
 
 use super::build_progress::BuildProgress;
-use super::build_timing::{self, CellBuild, COMPILE_PHASE};
+use super::build_timing::{self, CellBuild};
 use super::cell_crate_flags::{self, LevelChoice};
 use super::control::{self, Answer};
 use super::diagnostics::{self, CellError, CellText};
@@ -267,11 +267,8 @@ impl Runner {
                         .iter()
                         .map(|p| (p.name.clone(), p.duration.as_secs_f64()))
                         .collect();
-                    let builds = match evcxr_phases.iter().any(|(name, _)| name == COMPILE_PHASE) {
-                        true => self.reported_builds(),
-                        false => Vec::new(),
-                    };
-                    let phases = build_timing::split_compile(evcxr_phases, &builds, returned)
+                    let builds = || self.reported_builds();
+                    let phases = build_timing::split_compile(evcxr_phases, builds, returned)
                         .into_iter()
                         .chain([(STORING_PHASE.to_string(), stored_in.as_secs_f64())])
                         .collect();
