@@ -258,3 +258,22 @@ def test_cells_of_items_are_built_at_level_0_and_cells_that_run_at_1_until_the_u
     # Items only: nothing of them runs, so the build is only checked and kept, at level 0.
     # Statements: level 1. Once the user chose a level with `:opt`, it is evcxr's for every build.
     assert levels == [["0"], ["1"], ["0"], ["2"], ["2"]], levels
+
+
+def test_cells_keep_their_variables_in_the_kernels_compact_store(kernel):
+    _, kc = kernel
+    tag = uuid.uuid4().hex[:8]
+    run_cell(kc, f"let a{tag} = 1;")
+    run_cell(kc, f"let mut v{tag} = vec![1, 2];")
+    _, outputs = run_cell(kc, f"v{tag}.push(a{tag});\nv{tag}.len()")
+    assert result_text(outputs) == "3"
+    # A variable given another type replaces the old one in the store.
+    run_cell(kc, f'let a{tag} = "x";')
+    _, outputs = run_cell(kc, f"(a{tag}, v{tag}.len())")
+    assert result_text(outputs) == '("x", 3)'
+    # The cell crate evcxr built last holds the kernel's store in place of evcxr's hash map.
+    _, outputs = run_cell(kc, ":last_compile_dir")
+    source = (pathlib.Path(result_text(outputs).strip()) / "src" / "lib.rs").read_text()
+    module = source.split("mod evcxr_internal_runtime {\n", 1)[1].split("\n#[unsafe(no_mangle)]", 1)[0]
+    assert "variables: Vec<(String, Value)>," in module, module
+    assert "HashMap" not in module, module

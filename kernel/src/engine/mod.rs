@@ -21,6 +21,7 @@ mod outputs;
 mod panics;
 mod runtime_loading;
 pub mod rustc_wrapper;
+mod variable_store;
 pub mod workspace;
 mod wrapper_reports;
 

@@ -16,9 +16,10 @@
 use super::build_timing::{self, CellBuild};
 use super::cell_crate_flags;
 use super::compiled_cells::CompiledCells;
+use super::variable_store;
 use super::wrapper_reports::{self, WrapperReport};
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 const WRAP_RUSTC: &str = "EVCXR_RUSTC_WRAPPER";
@@ -46,8 +47,14 @@ pub fn hand_over() {
                 crate_name: name.to_string(),
             });
         }
-        // The kernel's level and the kept builds are the cell crate's only.
+        // The kernel's level, the compact store and the kept builds are the cell crate's only.
         let is_cell = name == Some(CELL_CRATE);
+        if let Some(root) = is_cell.then(|| crate_root(&args)).flatten() {
+            if let Err(error) = variable_store::use_compact_store(root) {
+                eprintln!("cellar: {error}");
+                std::process::exit(101);
+            }
+        }
         let rewritten = is_cell
             .then(cell_crate_flags::chosen)
             .flatten()
@@ -103,6 +110,14 @@ pub fn option_values<'a>(
     args.windows(2)
         .filter(move |pair| pair[0] == option)
         .map(|pair| &pair[1])
+}
+
+/// The crate root a rustc call compiles (its one `.rs` argument), relative to rustc's folder.
+pub fn crate_root(args: &[OsString]) -> Option<&Path> {
+    args.iter()
+        .skip(1)
+        .map(Path::new)
+        .find(|arg| arg.extension().is_some_and(|e| e == "rs"))
 }
 
 /// The crate a rustc call compiles (`--crate-name`).

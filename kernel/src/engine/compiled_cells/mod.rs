@@ -18,10 +18,10 @@ mod canonical;
 mod entry;
 mod key;
 
-use super::rustc_wrapper::option_values;
+use super::rustc_wrapper::{crate_root, option_values};
 use std::ffi::OsString;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
 
 /// Names the folder of entries (set by the kernel for the wrapper processes cargo starts).
@@ -48,12 +48,7 @@ impl<'a> Build<'a> {
     fn new(args: &'a [OsString]) -> Option<Build<'a>> {
         let folder = std::env::current_dir().ok()?;
         let out_dir = PathBuf::from(option_values(args, "--out-dir").next()?);
-        let source = args
-            .iter()
-            .skip(1)
-            .map(Path::new)
-            .find(|arg| arg.extension().is_some_and(|e| e == "rs"))?
-            .to_path_buf();
+        let source = crate_root(args)?.to_path_buf();
         Some(Build {
             args,
             folder,
