@@ -1,5 +1,6 @@
 // cellar's variable store, put in place of evcxr's in every cell crate (see `variable_store`).
-// Its interface is evcxr's; its map is a vector, so a cell compiles no hash table code.
+// Its interface is evcxr's; its map is a vector, so a cell compiles no hash table code, and its
+// generic methods only box and unbox: a cell compiles little per variable.
 
 pub const VARIABLE_CHANGED_TYPE: &str = "EVCXR_VARIABLE_CHANGED_TYPE:";
 pub const USER_ERROR_OCCURRED: &str = "EVCXR_ERROR_OCCURRED";
@@ -12,9 +13,7 @@ pub struct VariableStore {
 
 impl VariableStore {
     pub fn new() -> VariableStore {
-        VariableStore {
-            variables: Vec::new(),
-        }
+        VariableStore { variables: Vec::new() }
     }
 
     pub fn put_variable<T: 'static>(&mut self, name: &str, value: T) {
@@ -22,18 +21,13 @@ impl VariableStore {
     }
 
     pub fn check_variable<T: 'static>(&mut self, name: &str) -> bool {
-        match self.get(name) {
-            Some(value) if !value.is::<T>() => changed_type(name),
-            _ => true,
-        }
+        self.holds(name, std::any::TypeId::of::<T>())
     }
 
     pub fn take_variable<T: 'static>(&mut self, name: &str) -> T {
-        match self.remove(name).map(|value| value.downcast::<T>()) {
-            Some(Ok(value)) => *value,
-            Some(Err(_)) => panic!("Variable changed type"),
-            None => panic!("Variable '{name}' has gone missing"),
-        }
+        let value = self.take(name, std::any::TypeId::of::<T>());
+        // `take` checked that the value is a `T`, boxed by `put_variable::<T>`.
+        unsafe { *Box::from_raw(value.cast::<T>()) }
     }
 
     pub fn lazy_arc<T: 'static, F: FnOnce() -> T>(
@@ -74,6 +68,25 @@ impl VariableStore {
     fn remove(&mut self, name: &str) -> Option<Value> {
         self.position(name).map(|i| self.variables.swap_remove(i).1)
     }
+
+    fn holds(&self, name: &str, type_id: std::any::TypeId) -> bool {
+        match self.get(name) {
+            Some(value) if type_of(value) != type_id => changed_type(name),
+            _ => true,
+        }
+    }
+
+    fn take(&mut self, name: &str, type_id: std::any::TypeId) -> *mut u8 {
+        match self.remove(name) {
+            Some(value) if type_of(&value) == type_id => Box::into_raw(value).cast::<u8>(),
+            Some(_) => panic!("Variable changed type"),
+            None => panic!("Variable '{name}' has gone missing"),
+        }
+    }
+}
+
+fn type_of(value: &Value) -> std::any::TypeId {
+    (**value).type_id()
 }
 
 fn changed_type(name: &str) -> bool {

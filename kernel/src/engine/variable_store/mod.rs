@@ -263,6 +263,33 @@ pub fn create_variable_store() -> *mut VariableStore {
     }
 
     #[test]
+    #[should_panic(expected = "Variable changed type")]
+    fn taking_a_variable_as_another_type_panics() {
+        let mut store = VariableStore::new();
+        store.put_variable("x", 1_i32);
+        store.take_variable::<u8>("x");
+    }
+
+    #[test]
+    fn a_value_is_moved_out_and_dropped_once() {
+        let counted = std::rc::Rc::new(());
+        let mut store = VariableStore::new();
+        store.put_variable("rc", counted.clone());
+        store.put_variable("unit", ());
+        let taken = store.take_variable::<std::rc::Rc<()>>("rc");
+        store.take_variable::<()>("unit");
+        assert_eq!(std::rc::Rc::strong_count(&counted), 2);
+        store.put_variable("rc", taken);
+        drop(store);
+        assert_eq!(std::rc::Rc::strong_count(&counted), 1);
+    }
+
+    #[test]
+    fn our_module_fits_in_the_lines_of_evcxrs() {
+        assert!(compact_body().lines().count() <= EVCXR_MODULE_LINES);
+    }
+
+    #[test]
     fn merging_keeps_the_other_stores_values() {
         let mut store = VariableStore::new();
         store.put_variable("a", 1_i32);
