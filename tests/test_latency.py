@@ -231,33 +231,49 @@ def test_the_runtime_is_added_offline_and_the_users_cargo_setting_is_kept(tmp_pa
     assert _cargo_offline_after(tmp_path, [":offline 1", "use cellar::cache_data;"])
 
 
-def _levels_of_new_builds(tmp_path, cells):
-    """Runs the cells in a new kernel; for each, the opt-levels of the cell builds it added to
-    the kept ones (their records say how rustc was called)."""
+def _arguments_of_new_builds(tmp_path, cells):
+    """Runs the cells in a new kernel; for each, the rustc arguments of the cell builds it added
+    to the kept ones (their records say how rustc was called)."""
     with _new_kernel(tmp_path) as kc:
-        levels = []
+        arguments = []
         for cell in cells:
             before = set(_compiled_cells())
             reply, outputs = run_cell(kc, cell)
             assert reply["status"] == "ok", outputs
             records = [_compiled_cells_folder() / key / "entry.json" for key in set(_compiled_cells()) - before]
-            arguments = [a for record in records for a in json.loads(record.read_text())["arguments"]]
-            levels.append(sorted({a.removeprefix("opt-level=") for a in arguments if a.startswith("opt-level=")}))
-        return levels
+            arguments.append([a for record in records for a in json.loads(record.read_text())["arguments"]])
+        return arguments
 
 
-def test_cells_of_items_are_built_at_level_0_and_cells_that_run_at_1_until_the_user_sets_opt(tmp_path):
+def test_cells_of_items_are_checked_and_cells_that_run_built_at_1_until_the_user_sets_opt(tmp_path):
     tag = uuid.uuid4().hex[:8]
-    levels = _levels_of_new_builds(tmp_path, [
+    arguments = _arguments_of_new_builds(tmp_path, [
         f"#[derive(Debug)]\nstruct Grid{tag} {{ cells: Vec<u8> }}\nimpl Grid{tag} {{ fn sum(&self) -> u64 {{ self.cells.iter().map(|&c| c as u64).sum() }} }}",
         f"let g{tag} = Grid{tag} {{ cells: vec![1, 2, 3] }};\nprintln!(\"{{}}\", g{tag}.sum());",
         f"fn twice{tag}(x: u64) -> u64 {{ x * 2 }}",
         f":opt 2\nfn thrice{tag}(x: u64) -> u64 {{ x * 3 }}",
         f"println!(\"{{}}\", thrice{tag}(twice{tag}(1)));",
     ])
-    # Items only: nothing of them runs, so the build is only checked and kept, at level 0.
-    # Statements: level 1. Once the user chose a level with `:opt`, it is evcxr's for every build.
+    levels = [sorted({a.removeprefix("opt-level=") for a in args if a.startswith("opt-level=")}) for args in arguments]
+    emits = [sorted({a for a in args if a.startswith("--emit=")}) for args in arguments]
+    # Items only: nothing of them runs, so rustc only checks them (at level 0, for what it is
+    # worth) and the cell loads the library made for such cells. Statements: built at level 1.
+    # Once the user chose a level with `:opt`, evcxr builds every cell, at its level.
     assert levels == [["0"], ["1"], ["0"], ["2"], ["2"]], levels
+    check, build = "--emit=dep-info,metadata", "--emit=dep-info,link"
+    assert emits == [[check], [build], [check], [build], [build]], emits
+
+
+def test_a_cell_of_items_reports_its_errors_and_the_next_cell_uses_its_items(kernel):
+    _, kc = kernel
+    tag = uuid.uuid4().hex[:8]
+    reply, _ = run_cell(kc, f'fn wrong{tag}() -> i32 {{ "text" }}')
+    assert reply["status"] == "error" and "mismatched types" in reply["evalue"], reply
+    run_cell(kc, f"struct Point{tag} {{ x: i32 }}")
+    reply, _ = run_cell(kc, f"impl Point{tag} {{ fn next(&self) -> i32 {{ self.x + 1 }} }}")
+    assert reply["status"] == "ok", reply
+    _, outputs = run_cell(kc, f"Point{tag} {{ x: 41 }}.next()")
+    assert result_text(outputs) == "42"
 
 
 def test_cells_keep_their_variables_in_the_kernels_compact_store(kernel):

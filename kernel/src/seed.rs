@@ -70,6 +70,7 @@ pub fn build(runtime: &RuntimePaths) -> Result<Duration> {
     context
         .execute("cellar::__private::release_all();")
         .map_err(|e| anyhow::anyhow!("checking the runtime: {e}"))?;
+    crate::engine::checked_cells::build_library(&seed.dir)?;
     Stamp::expected(runtime).write(&seed.dir)?;
     Ok(started.elapsed())
 }

@@ -148,7 +148,7 @@ impl Runner {
             self.display = ResultDisplay::Evcxr;
         }
         if cell_crate_flags::sets_level(&cell.code) {
-            cell_crate_flags::step_aside(&self.shared.paths.cell_opt_level);
+            cell_crate_flags::step_aside(&self.shared.paths.cell_work);
             self.level_choice = LevelChoice::User;
         }
         let mut outcome = match command {
@@ -180,9 +180,10 @@ impl Runner {
             Err(error) => return failed(CellError::new("CellRewriteError", error.to_string())),
         };
         if self.level_choice == LevelChoice::Kernel {
-            let level = cell_crate_flags::level_for(prepared.work);
-            if let Err(error) = cell_crate_flags::choose(&self.shared.paths.cell_opt_level, level) {
-                eprintln!("cellar: could not set the cells' opt-level: {error}");
+            if let Err(error) =
+                cell_crate_flags::choose(&self.shared.paths.cell_work, prepared.work)
+            {
+                eprintln!("cellar: could not say how the cell is built: {error}");
             }
         }
         let text = CellText {

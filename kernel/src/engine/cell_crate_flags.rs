@@ -12,16 +12,19 @@
 //! - no incremental state: a new crate per cell seldom reuses the query cache, and loading and
 //!   saving it cost every build.
 //!
-//! A user who runs `:opt` chooses for every crate, and the kernel steps aside: the level lives
-//! in a file of the kernel's workspace, removed then.
+//! A cell of items only is not even compiled: it is checked (see `checked_cells`).
+//!
+//! The kernel writes what the cell does (items only, or statements) in a file of its workspace
+//! before each build, and the wrapper takes the level from it. A user who runs `:opt` chooses
+//! for every crate, and the kernel steps aside: the file is removed then.
 
 use super::notebook::CellWork;
 use super::rustc_wrapper;
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
 
-/// Names the file that holds the level (set for the wrapper processes cargo starts).
-pub const FILE_ENV: &str = "CELLAR_CELL_OPT_LEVEL_FILE";
+/// Names the file that holds what the cell does (set for the wrapper processes cargo starts).
+pub const FILE_ENV: &str = "CELLAR_CELL_WORK_FILE";
 
 /// Who chooses the cell crate's opt-level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,9 +43,9 @@ pub fn level_for(work: CellWork) -> &'static str {
     }
 }
 
-/// Sets the level of the cell crate's next builds.
-pub fn choose(file: &Path, level: &str) -> std::io::Result<()> {
-    std::fs::write(file, level)
+/// Says what the cell of the next builds does.
+pub fn choose(file: &Path, work: CellWork) -> std::io::Result<()> {
+    std::fs::write(file, work_name(work))
 }
 
 /// The user chose a level with `:opt`: every crate follows evcxr's.
@@ -59,12 +62,20 @@ pub fn sets_level(cell: &str) -> bool {
     super::commands::has_command_line(cell, &[":opt"])
 }
 
-/// The level the kernel chose for cells, when it has one.
-pub fn chosen() -> Option<String> {
+/// What the cell being built does, when the kernel chooses how it is built.
+pub fn chosen() -> Option<CellWork> {
     let file = std::env::var_os(FILE_ENV)?;
-    let level = std::fs::read_to_string(file).ok()?;
-    let level = level.trim();
-    (!level.is_empty()).then(|| level.to_string())
+    let text = std::fs::read_to_string(file).ok()?;
+    [CellWork::DefinesOnly, CellWork::RunsStatements]
+        .into_iter()
+        .find(|work| work_name(*work) == text.trim())
+}
+
+fn work_name(work: CellWork) -> &'static str {
+    match work {
+        CellWork::DefinesOnly => "items",
+        CellWork::RunsStatements => "statements",
+    }
 }
 
 /// Codegen options (`-C name…`) the kernel sets or removes for the cell crate.
@@ -174,6 +185,22 @@ mod tests {
     fn cells_that_run_nothing_are_built_at_level_0() {
         assert_eq!(level_for(CellWork::DefinesOnly), "0");
         assert_eq!(level_for(CellWork::RunsStatements), "1");
+    }
+
+    #[test]
+    fn the_file_names_what_the_cell_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("cell-work");
+        for work in [CellWork::DefinesOnly, CellWork::RunsStatements] {
+            choose(&file, work).unwrap();
+            let text = std::fs::read_to_string(&file).unwrap();
+            assert_eq!(
+                [CellWork::DefinesOnly, CellWork::RunsStatements]
+                    .into_iter()
+                    .find(|w| work_name(*w) == text),
+                Some(work)
+            );
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod build_progress;
 mod build_timing;
 mod cell;
 pub mod cell_crate_flags;
+pub mod checked_cells;
 mod commands;
 pub mod compiled_cells;
 mod control;
@@ -44,8 +45,8 @@ pub struct EnginePaths {
     pub build: std::path::PathBuf,
     /// Where the rustc wrapper reports to the kernel (`wrapper_reports`).
     pub wrapper_reports_socket: std::path::PathBuf,
-    /// The cell crate's opt-level, read by the rustc wrapper (`cell_crate_flags`).
-    pub cell_opt_level: std::path::PathBuf,
+    /// What the cell being built does, read by the rustc wrapper (`cell_crate_flags`).
+    pub cell_work: std::path::PathBuf,
 }
 
 /// A cell to run, as the shell handler parsed it from an `execute_request`.

@@ -15,7 +15,9 @@
 
 use super::build_timing::{self, CellBuild};
 use super::cell_crate_flags;
+use super::checked_cells::CheckedBuild;
 use super::compiled_cells::CompiledCells;
+use super::notebook::CellWork;
 use super::variable_store;
 use super::wrapper_reports::{self, WrapperReport};
 use std::ffi::OsString;
@@ -55,10 +57,16 @@ pub fn hand_over() {
                 std::process::exit(101);
             }
         }
-        let rewritten = is_cell
-            .then(cell_crate_flags::chosen)
+        let work = is_cell.then(cell_crate_flags::chosen).flatten();
+        let mut rewritten = work
+            .and_then(|work| cell_crate_flags::rewrite(&args, cell_crate_flags::level_for(work)));
+        let checked = (work == Some(CellWork::DefinesOnly))
+            .then(|| CheckedBuild::plan(rewritten.as_deref().unwrap_or(&args)))
             .flatten()
-            .and_then(|level| cell_crate_flags::rewrite(&args, &level));
+            .map(|(build, checking)| {
+                rewritten = Some(checking);
+                build
+            });
         let metadata = std_metadata();
         let compiled_cells = is_cell.then(CompiledCells::from_env).flatten();
         if rewritten.is_some() || metadata.is_some() || compiled_cells.is_some() {
@@ -74,14 +82,29 @@ pub fn hand_over() {
                     command
                 })
             };
+            // A checked item cell gets the prepared library once rustc passed it; what rustc
+            // would say about that library follows what it said.
+            let finish = |passed: bool| match (&checked, passed) {
+                (Some(build), true) => build.put_library_in_place().map(Some),
+                _ => Ok(None),
+            };
             let code = match compiled_cells {
                 Some(cells) => cells.build(&args, || {
-                    evcxr_wrapper()?
+                    let mut output = evcxr_wrapper()?
                         .stdout(Stdio::piped())
                         .stderr(Stdio::piped())
-                        .output()
+                        .output()?;
+                    if let Some(line) = finish(output.status.success())? {
+                        output.stderr.extend(format!("{line}\n").into_bytes());
+                    }
+                    Ok(output)
                 }),
-                None => match evcxr_wrapper().and_then(|mut command| command.status()) {
+                None => match evcxr_wrapper()
+                    .and_then(|mut command| command.status())
+                    .and_then(|status| {
+                        finish(status.success())?.inspect(|line| eprintln!("{line}"));
+                        Ok(status)
+                    }) {
                     Ok(status) => status.code().unwrap_or(101),
                     Err(error) => {
                         eprintln!("cellar: could not run rustc: {error}");

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use super::build_folders::{self, BuildFolder};
 use super::notebook::CellWork;
-use super::{cell_crate_flags, compiled_cells, wrapper_reports, EnginePaths};
+use super::{cell_crate_flags, checked_cells, compiled_cells, wrapper_reports, EnginePaths};
 use crate::runtime_source::RuntimePaths;
 use cellar::protocol::{CONTROL_SOCKET_ENV, SESSION_FILE_ENV, STORE_DIR_ENV};
 
@@ -27,6 +27,8 @@ pub struct Workspace {
     build: PathBuf,
     /// Cells compiled by any kernel of this seed (see `compiled_cells`).
     compiled_cells: PathBuf,
+    /// What a cell of items only loads (see `checked_cells`).
+    item_cell_library: PathBuf,
     /// The build folder from the pool, held while the kernel runs (none for the seed itself).
     _build: Option<BuildFolder>,
     lifetime: Lifetime,
@@ -85,13 +87,13 @@ impl Workspace {
             dir,
             build,
             compiled_cells: runtime.seed.join(COMPILED_CELLS),
+            item_cell_library: runtime.seed.join(checked_cells::LIBRARY_FILE),
             _build: held,
             lifetime,
         };
         // evcxr's first build (`42`) runs what it compiles.
-        let first = cell_crate_flags::level_for(CellWork::RunsStatements);
-        cell_crate_flags::choose(&workspace.cell_opt_level_file(), first)
-            .context("writing the cells' opt-level")?;
+        cell_crate_flags::choose(&workspace.cell_work_file(), CellWork::RunsStatements)
+            .context("writing how the first cell is built")?;
         Ok(workspace)
     }
 
@@ -101,10 +103,11 @@ impl Workspace {
         std::env::set_var("EVCXR_CONFIG_DIR", &self.dir);
         std::env::set_var(SESSION_FILE_ENV, self.session_file());
         std::env::set_var(STORE_DIR_ENV, self.store_dir());
-        std::env::set_var(cell_crate_flags::FILE_ENV, self.cell_opt_level_file());
+        std::env::set_var(cell_crate_flags::FILE_ENV, self.cell_work_file());
         std::env::set_var(CONTROL_SOCKET_ENV, self.dir.join("control.sock"));
         std::env::set_var(wrapper_reports::SOCKET_ENV, self.wrapper_reports_socket());
         std::env::set_var(compiled_cells::DIR_ENV, &self.compiled_cells);
+        std::env::set_var(checked_cells::LIBRARY_ENV, &self.item_cell_library);
         // Dependencies are shared libraries linked against the toolchain's libstd.so; rustc
         // (loading proc macros) and the cell process must find it. The relative rpath rustc
         // records does not survive copying the seed, so name the folder outright.
@@ -126,9 +129,9 @@ impl Workspace {
         self.dir.join("remote.sock")
     }
 
-    /// The optimisation level of the cell crate (see `cell_crate_flags`).
-    pub fn cell_opt_level_file(&self) -> PathBuf {
-        self.dir.join("cell-opt-level")
+    /// What the cell being built does, for the rustc wrapper (see `cell_crate_flags`).
+    pub fn cell_work_file(&self) -> PathBuf {
+        self.dir.join("cell-work")
     }
 
     /// What the engine works with.
@@ -137,7 +140,7 @@ impl Workspace {
             session_file: self.session_file(),
             build: self.build.clone(),
             wrapper_reports_socket: self.wrapper_reports_socket(),
-            cell_opt_level: self.cell_opt_level_file(),
+            cell_work: self.cell_work_file(),
         }
     }
 

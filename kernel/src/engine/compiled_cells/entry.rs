@@ -48,6 +48,10 @@ pub fn restore(dir: &Path, build: &Build<'_>, source: &str) -> bool {
     else {
         return false;
     };
+    // An entry without the library evcxr loads cannot stand for a build.
+    if !record.artifacts.iter().any(|name| name.ends_with(".so")) {
+        return false;
+    }
     if record.positions && record.exact_source != hash(source.as_bytes()) {
         return false;
     }
@@ -356,6 +360,19 @@ mod tests {
             "{dependency_file}"
         );
         assert!(!dependency_file.contains(first.path.to_str().unwrap()));
+    }
+
+    #[test]
+    fn a_build_that_left_no_library_is_not_used() {
+        let cache = tempfile::tempdir().unwrap();
+        let folder = Folder::new();
+        let stderr = folder.compiled(b"lib", PLAIN, "");
+        let without_library: String = stderr
+            .lines()
+            .filter(|l| !l.contains("libctx.so"))
+            .collect();
+        keep(cache.path(), "k", &folder.build(), "x", &without_library).unwrap();
+        assert!(!restore(&cache.path().join("k"), &folder.build(), "x"));
     }
 
     #[test]
