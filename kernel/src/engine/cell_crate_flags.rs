@@ -64,7 +64,10 @@ pub fn sets_level(cell: &str) -> bool {
 
 /// What the cell being built does, when the kernel chooses how it is built.
 pub fn chosen() -> Option<CellWork> {
-    let file = std::env::var_os(FILE_ENV)?;
+    read(Path::new(&std::env::var_os(FILE_ENV)?))
+}
+
+fn read(file: &Path) -> Option<CellWork> {
     let text = std::fs::read_to_string(file).ok()?;
     [CellWork::DefinesOnly, CellWork::RunsStatements]
         .into_iter()
@@ -193,14 +196,10 @@ mod tests {
         let file = dir.path().join("cell-work");
         for work in [CellWork::DefinesOnly, CellWork::RunsStatements] {
             choose(&file, work).unwrap();
-            let text = std::fs::read_to_string(&file).unwrap();
-            assert_eq!(
-                [CellWork::DefinesOnly, CellWork::RunsStatements]
-                    .into_iter()
-                    .find(|w| work_name(*w) == text),
-                Some(work)
-            );
+            assert_eq!(read(&file), Some(work));
         }
+        std::fs::write(&file, "").unwrap();
+        assert_eq!(read(&file), None);
     }
 
     #[test]

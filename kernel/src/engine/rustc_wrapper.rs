@@ -57,16 +57,10 @@ pub fn hand_over() {
                 std::process::exit(101);
             }
         }
-        let work = is_cell.then(cell_crate_flags::chosen).flatten();
-        let mut rewritten = work
-            .and_then(|work| cell_crate_flags::rewrite(&args, cell_crate_flags::level_for(work)));
-        let checked = (work == Some(CellWork::DefinesOnly))
-            .then(|| CheckedBuild::plan(rewritten.as_deref().unwrap_or(&args)))
-            .flatten()
-            .map(|(build, checking)| {
-                rewritten = Some(checking);
-                build
-            });
+        let (rewritten, checked) = match is_cell {
+            true => cell_build_plan(&args),
+            false => (None, None),
+        };
         let metadata = std_metadata();
         let compiled_cells = is_cell.then(CompiledCells::from_env).flatten();
         if rewritten.is_some() || metadata.is_some() || compiled_cells.is_some() {
@@ -123,6 +117,21 @@ pub fn hand_over() {
         }
     }
     evcxr::runtime_hook();
+}
+
+/// How the cell crate is built: rustc's arguments when the kernel changes them (the level, or
+/// checks only), and the checked build of a cell of items only.
+fn cell_build_plan(args: &[OsString]) -> (Option<Vec<OsString>>, Option<CheckedBuild>) {
+    let Some(work) = cell_crate_flags::chosen() else {
+        return (None, None);
+    };
+    let leveled = cell_crate_flags::rewrite(args, cell_crate_flags::level_for(work));
+    if work == CellWork::DefinesOnly {
+        if let Some((build, checking)) = CheckedBuild::plan(leveled.as_deref().unwrap_or(args)) {
+            return (Some(checking), Some(build));
+        }
+    }
+    (leveled, None)
 }
 
 /// The values of a rustc option given as two arguments (`--extern NAME=PATH`), in order.
