@@ -4,7 +4,7 @@
 //! cell crate: a `VariableStore` over a std `HashMap`, which the crates pass on to each other as
 //! a pointer. Every cell that takes or puts a variable then compiles hashbrown's table code for
 //! that map anew: about half of the functions a small cell compiles, and a third of its rustc
-//! time at the opt-level statement cells get (BENCHMARKS.md). The kernel, as the rustc wrapper,
+//! time at the level statement cells are built at (1). The kernel, as the rustc wrapper,
 //! puts in place of that module one with the same interface over a `Vec`
 //! (`compact_store.rs`), on the same lines, so evcxr's error positions still hold.
 //!
@@ -98,23 +98,27 @@ fn interface(module: &str) -> Option<BTreeSet<String>> {
     let mut items = BTreeSet::new();
     for item in &file.items {
         match item {
-            syn::Item::Const(c) if public(&c.vis) => items.insert(c.to_token_stream().to_string()),
-            syn::Item::Fn(f) if public(&f.vis) => items.insert(f.sig.to_token_stream().to_string()),
-            syn::Item::Struct(s) if public(&s.vis) => items.insert(format!("struct {}", s.ident)),
+            syn::Item::Const(c) if public(&c.vis) => {
+                items.insert(c.to_token_stream().to_string());
+            }
+            syn::Item::Fn(f) if public(&f.vis) => {
+                items.insert(f.sig.to_token_stream().to_string());
+            }
+            syn::Item::Struct(s) if public(&s.vis) => {
+                items.insert(format!("struct {}", s.ident));
+            }
             syn::Item::Impl(block) => {
                 let owner = block.self_ty.to_token_stream().to_string();
-                for member in &block.items {
-                    if let syn::ImplItem::Fn(f) = member {
-                        if public(&f.vis) {
-                            let sig = f.sig.to_token_stream();
-                            items.insert(format!("{owner}::{sig}"));
-                        }
-                    }
+                let methods = block.items.iter().filter_map(|member| match member {
+                    syn::ImplItem::Fn(f) if public(&f.vis) => Some(&f.sig),
+                    _ => None,
+                });
+                for sig in methods {
+                    items.insert(format!("{owner}::{}", sig.to_token_stream()));
                 }
-                true
             }
-            _ => false,
-        };
+            _ => {}
+        }
     }
     Some(items)
 }
@@ -123,7 +127,8 @@ fn interface(module: &str) -> Option<BTreeSet<String>> {
 mod tests {
     use super::*;
 
-    /// The compact store, compiled here to test what cells get.
+    /// The compact store, compiled here to test what cells get (not all of it is used here).
+    #[allow(dead_code)]
     mod compact {
         include!("compact_store.rs");
     }
