@@ -15,7 +15,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
-use super::rustc_wrapper::{crate_root, option_values};
+use super::rustc_wrapper::option_values;
 
 /// Names the library (set by the kernel for the wrapper processes cargo starts).
 pub const LIBRARY_ENV: &str = "CELLAR_ITEM_CELL_LIBRARY";
@@ -36,15 +36,14 @@ pub struct CheckedBuild {
 }
 
 impl CheckedBuild {
-    /// When the library exists and has this build's entry point: the build, and rustc's
-    /// arguments that check the crate without compiling it.
-    pub fn plan(args: &[OsString]) -> Option<(CheckedBuild, Vec<OsString>)> {
+    /// When the library exists and has the entry point of `source` (the crate rustc is given):
+    /// the build, and rustc's arguments that check the crate without compiling it.
+    pub fn plan(args: &[OsString], source: &str) -> Option<(CheckedBuild, Vec<OsString>)> {
         let library = PathBuf::from(std::env::var_os(LIBRARY_ENV)?);
         if !library.is_file() {
             return None;
         }
-        let source = std::fs::read_to_string(crate_root(args)?).ok()?;
-        if build_number(&source)? > LAST_BUILD {
+        if build_number(source)? > LAST_BUILD {
             return None;
         }
         let out_dir = PathBuf::from(option_values(args, "--out-dir").next()?);

@@ -51,15 +51,15 @@ pub fn hand_over() {
         }
         // The kernel's level, the compact store and the kept builds are the cell crate's only.
         let is_cell = name == Some(CELL_CRATE);
-        if let Some(root) = is_cell.then(|| crate_root(&args)).flatten() {
-            if let Err(error) = variable_store::use_compact_store(root) {
+        let source = is_cell.then(|| crate_root(&args)).flatten().map(|root| {
+            variable_store::use_compact_store(root).unwrap_or_else(|error| {
                 eprintln!("cellar: {error}");
                 std::process::exit(101);
-            }
-        }
-        let (rewritten, checked) = match is_cell {
-            true => cell_build_plan(&args),
-            false => (None, None),
+            })
+        });
+        let (rewritten, checked) = match &source {
+            Some(source) => cell_build_plan(&args, source),
+            None => (None, None),
         };
         let metadata = std_metadata();
         let compiled_cells = is_cell.then(CompiledCells::from_env).flatten();
@@ -119,15 +119,20 @@ pub fn hand_over() {
     evcxr::runtime_hook();
 }
 
-/// How the cell crate is built: rustc's arguments when the kernel changes them (the level, or
-/// checks only), and the checked build of a cell of items only.
-fn cell_build_plan(args: &[OsString]) -> (Option<Vec<OsString>>, Option<CheckedBuild>) {
+/// How the cell crate (`source`) is built: rustc's arguments when the kernel changes them (the
+/// level, or checks only), and the checked build of a cell of items only.
+fn cell_build_plan(
+    args: &[OsString],
+    source: &str,
+) -> (Option<Vec<OsString>>, Option<CheckedBuild>) {
     let Some(work) = cell_crate_flags::chosen() else {
         return (None, None);
     };
     let leveled = cell_crate_flags::rewrite(args, cell_crate_flags::level_for(work));
     if work == CellWork::DefinesOnly {
-        if let Some((build, checking)) = CheckedBuild::plan(leveled.as_deref().unwrap_or(args)) {
+        if let Some((build, checking)) =
+            CheckedBuild::plan(leveled.as_deref().unwrap_or(args), source)
+        {
             return (Some(checking), Some(build));
         }
     }

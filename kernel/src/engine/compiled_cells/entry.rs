@@ -48,7 +48,8 @@ pub fn restore(dir: &Path, build: &Build<'_>, source: &str) -> bool {
     else {
         return false;
     };
-    // An entry without the library evcxr loads cannot stand for a build.
+    // An entry without the library evcxr loads cannot stand for a build (a kept `cargo check`
+    // of the crate is checked again rather than risk standing for a build evcxr loads).
     if !record.artifacts.iter().any(|name| name.ends_with(".so")) {
         return false;
     }

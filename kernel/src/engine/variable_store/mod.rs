@@ -34,15 +34,17 @@ pub enum RewriteError {
     Write(String, std::io::Error),
 }
 
-/// Gives the cell crate whose root is `path` the compact store, when it has evcxr's.
-pub fn use_compact_store(path: &Path) -> Result<(), RewriteError> {
+/// Gives the cell crate whose root is `path` the compact store, when it has evcxr's; returns
+/// the source rustc will compile.
+pub fn use_compact_store(path: &Path) -> Result<String, RewriteError> {
     let shown = || path.display().to_string();
     let source = std::fs::read_to_string(path).map_err(|e| RewriteError::Read(shown(), e))?;
     match with_compact_store(&source) {
         Some(rewritten) => {
-            std::fs::write(path, rewritten).map_err(|e| RewriteError::Write(shown(), e))
+            std::fs::write(path, &rewritten).map_err(|e| RewriteError::Write(shown(), e))?;
+            Ok(rewritten)
         }
-        None => Ok(()),
+        None => Ok(source),
     }
 }
 
@@ -331,10 +333,9 @@ pub fn create_variable_store() -> *mut VariableStore {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("lib.rs");
         std::fs::write(&path, cell_crate(MAP_STORE)).unwrap();
-        use_compact_store(&path).unwrap();
-        assert!(std::fs::read_to_string(&path)
-            .unwrap()
-            .contains("Vec<(String, Value)>"));
+        let compiled = use_compact_store(&path).unwrap();
+        assert!(compiled.contains("Vec<(String, Value)>"));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), compiled);
         let missing = dir.path().join("missing.rs");
         let error = use_compact_store(&missing).unwrap_err().to_string();
         assert!(
