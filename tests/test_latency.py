@@ -293,3 +293,47 @@ def test_cells_keep_their_variables_in_the_kernels_compact_store(kernel):
     module = source.split("mod evcxr_internal_runtime {\n", 1)[1].split("\n#[unsafe(no_mangle)]", 1)[0]
     assert "variables: Vec<(String, Value)>," in module, module
     assert "HashMap" not in module, module
+
+
+def test_rust_analyzer_reads_the_seeds_copy_of_the_standard_library_and_finds_its_types(tmp_path):
+    seed = pathlib.Path(KernelSpecManager().get_kernel_spec(KERNEL_NAME).env["CELLAR_SEED_DIR"])
+    with _new_kernel(tmp_path) as kc:
+        _, outputs = run_cell(kc, 'std::env::var("RUST_SRC_PATH").unwrap()')
+        copy = pathlib.Path(json.loads(result_text(outputs)))
+        # The standard crates one by one, without the workspace std is built from; core::arch's
+        # intrinsics left out.
+        assert copy.parent == seed and copy.name.startswith("std-source-"), copy
+        assert (copy / "core/src/lib.rs").is_file() and (copy / "std/src/lib.rs").is_file()
+        assert not (copy / "Cargo.toml").exists()
+        assert "_mm_" not in (copy / "stdarch/crates/core_arch/src/mod.rs").read_text()
+        # Variables whose types rust-analyzer finds there: from core, alloc, std and std_detect.
+        reply, outputs = run_cell(kc, "\n".join([
+            "let det = is_x86_feature_detected!(\"sse2\");",
+            "let doubled: Vec<_> = (0..3).map(|x: i32| x * 2).collect();",
+            "let names = std::collections::HashMap::<u8, String>::new();",
+            "let began = std::time::Instant::now();",
+            "let text = std::fs::read_to_string(\"/nonexistent\");",
+        ]))
+        assert reply["status"] == "ok", outputs
+        _, outputs = run_cell(kc, ":vars")
+        listed = set(result_text(outputs).splitlines())
+        assert {
+            "det: bool",
+            "doubled: Vec<i32>",
+            "names: std::collections::HashMap<u8, String>",
+            "began: std::time::Instant",
+            "text: Result<String, std::io::Error>",
+        } <= listed, listed
+
+
+def test_a_rust_src_path_the_user_set_is_what_rust_analyzer_reads(tmp_path):
+    library = tmp_path / "library"
+    (library / "core").mkdir(parents=True)
+    env = {**os.environ, "RUST_SRC_PATH": str(library)}
+    km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=STARTUP_TIMEOUT, cwd=str(tmp_path), env=env)
+    try:
+        _, outputs = run_cell(kc, 'std::env::var("RUST_SRC_PATH").unwrap()')
+        assert json.loads(result_text(outputs)) == str(library)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)

@@ -3,7 +3,9 @@
 Every kernel is a new process in a fresh working directory. Measured: kernel start → first result
 and the trivial cell's round trip; a compute-heavy cell's own run time (timed inside the cell, so
 compiling it does not count); a notebook run cell by cell in a first kernel, then again in a second
-fresh kernel (a restart); `:dep` of a small registry crate in a first and a second kernel. Cells
+fresh kernel (a restart); `:dep` of a small registry crate in a first and a second kernel; for
+cellar, its start and its first cell that defines a variable with rust-analyzer reading the
+kernel's copy of the standard library source, against the toolchain's whole source. Cells
 are timed once the kernel has given its first result, so the start is counted once, in its row.
 The two kernels of a pair share a fresh XDG_CACHE_HOME and CELLAR_CACHE_DIR (`persist = "disk"`
 entries), so what the first kernel leaves behind reaches the second, and nothing from an earlier
@@ -21,6 +23,7 @@ import os
 import re
 import shutil
 import statistics
+import subprocess
 import tempfile
 import time
 
@@ -101,6 +104,28 @@ def pair(name, cells):
             "restart_ratio": second["total_s"] / first["total_s"]}
 
 
+def toolchain_std_source():
+    """The toolchain's own standard library source (the rust-src component)."""
+    sysroot = subprocess.run(["rustc", "--print", "sysroot"], capture_output=True, text=True, check=True)
+    return os.path.join(sysroot.stdout.strip(), "lib", "rustlib", "src", "rust", "library")
+
+
+def std_source_starts(name, n):
+    """cellar's rust-analyzer over the kernel's copy of the standard library source against the
+    toolchain's whole source (`RUST_SRC_PATH` set to it, as a user may): starts, and the analysis
+    before the first cell that defines a variable, alternating."""
+    runs = {"copy": [], "whole": []}
+    for _ in range(n):
+        for source, env in (("copy", None), ("whole", {"RUST_SRC_PATH": toolchain_std_source()})):
+            forget_earlier_kernels(name)
+            with kernel(name, env) as (kc, began, _):
+                run_ok(kc, "1 + 1")
+                start = time.perf_counter() - began
+                first_variable = run_ok(kc, "let v = vec![1, 2];\nlet s = String::from(\"x\");")
+            runs[source].append({"start_s": start, "analysis_s": first_variable.phases.get(ANALYSIS, 0.0)})
+    return runs
+
+
 def code_cells(path):
     nb = nbformat.read(path, as_version=4)
     return [c.source for c in nb.cells if c.cell_type == "code"]
@@ -145,6 +170,7 @@ def main():
         "compute_loops_s": loops,
         "notebooks": {os.path.basename(p): pair(args.kernel, code_cells(p)) for p in args.notebooks},
         "dep": pair(args.kernel, DEP),
+        **({"std_source": std_source_starts(args.kernel, args.starts)} if args.kernel == "cellar" else {}),
     }))
 
 

@@ -236,13 +236,25 @@ def where_the_time_goes(c, e):
     if started:
         trivial = compile_s(c["trivial_cell_phases_s"])
         w(f"- Of cellar's start, {t(started[0])} is evcxr's own start: rust-analyzer loading the cell "
-          f"crate's workspace, then a first build of `42` (a trivial build takes {t(trivial)} here). "
-          f"evcxr_jupyter's start is the same work. Only a change in evcxr (loading rust-analyzer "
-          f"after the first result) would close that gap: it would save up to "
+          f"crate's workspace and indexing the standard library (the kernel's copy of its source), "
+          f"then a first build of `42` (a trivial build takes {t(trivial)} here). evcxr_jupyter's "
+          f"start is the same work over the toolchain's whole source. Only a change in evcxr "
+          f"(loading rust-analyzer after the first result) would take the rest off the start: up to "
           f"{t(max(started[0] - trivial, 0))} of each start. The same reload follows every change "
           f"of the cell crate's dependencies, which is most of a `:dep` cell in a second kernel.")
     w(f"- Starts, each a new process: cellar {', '.join(t(s) for s in c['starts_s'])}; "
       f"evcxr_jupyter {', '.join(t(s) for s in e['starts_s'])}.")
+    std = c.get("std_source")
+    if std:
+        def median(source, key):
+            return statistics.median(run[key] for run in std[source])
+        start, whole_start = median("copy", "start_s"), median("whole", "start_s")
+        analysis, whole_analysis = median("copy", "analysis_s"), median("whole", "analysis_s")
+        w(f"- rust-analyzer reading the kernel's copy of the standard library source, against the "
+          f"toolchain's whole source (`RUST_SRC_PATH` set to it), {len(std['copy'])} kernels each, "
+          f"alternating: start → first result {t(start)} against {t(whole_start)} "
+          f"({start / whole_start:.2f}×); rust-analyzer before the first cell that defines a "
+          f"variable {t(analysis)} against {t(whole_analysis)} ({analysis / whole_analysis:.2f}×).")
     ran = rerun.get("all_hits_rerun_cell_execution_s") if rerun else None
     if ran:
         total, compiled = rerun["all_hits_rerun_s"], rerun["all_hits_rerun_compile_s"]

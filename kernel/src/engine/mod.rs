@@ -22,6 +22,7 @@ mod outputs;
 mod panics;
 mod runtime_loading;
 pub mod rustc_wrapper;
+mod std_source;
 mod variable_store;
 pub mod workspace;
 mod wrapper_reports;

@@ -5,7 +5,8 @@
 //! new copy per cell) and makes `cellar` and `serde` dependencies of every cell. Cells compile in
 //! a build folder taken from the pool beside the seed (`build_folders`), which starts as a copy
 //! of what `cellar-kernel install` built, so the first cell does not compile the runtime; the
-//! cells every kernel compiled are kept beside the pool (`compiled_cells`). The
+//! cells every kernel compiled are kept beside the pool (`compiled_cells`), and so is the copy of
+//! the standard library's source evcxr's rust-analyzer reads (`std_source`). The
 //! kernel's own folder holds the settings and the store where the cell process keeps copies of
 //! `cache_data` entries, so they survive the process; it goes with the kernel.
 
@@ -14,7 +15,9 @@ use std::path::{Path, PathBuf};
 
 use super::build_folders::{self, BuildFolder};
 use super::notebook::CellWork;
-use super::{cell_crate_flags, checked_cells, compiled_cells, wrapper_reports, EnginePaths};
+use super::{
+    cell_crate_flags, checked_cells, compiled_cells, std_source, wrapper_reports, EnginePaths,
+};
 use crate::runtime_source::RuntimePaths;
 use cellar::protocol::{CONTROL_SOCKET_ENV, SESSION_FILE_ENV, STORE_DIR_ENV};
 
@@ -25,10 +28,10 @@ pub struct Workspace {
     pub dir: PathBuf,
     /// Where evcxr builds the cells.
     build: PathBuf,
-    /// Cells compiled by any kernel of this seed (see `compiled_cells`).
-    compiled_cells: PathBuf,
-    /// What a cell of items only loads (see `checked_cells`).
-    item_cell_library: PathBuf,
+    /// The seed folder: beside the pool, the cells any kernel compiled (`compiled_cells`), what
+    /// a cell of items only loads (`checked_cells`) and the standard library's source as
+    /// rust-analyzer reads it (`std_source`).
+    seed: PathBuf,
     /// The build folder from the pool, held while the kernel runs (none for the seed itself).
     _build: Option<BuildFolder>,
     lifetime: Lifetime,
@@ -86,8 +89,7 @@ impl Workspace {
         let workspace = Workspace {
             dir,
             build,
-            compiled_cells: runtime.seed.join(COMPILED_CELLS),
-            item_cell_library: runtime.seed.join(checked_cells::LIBRARY_FILE),
+            seed: runtime.seed.clone(),
             _build: held,
             lifetime,
         };
@@ -106,12 +108,16 @@ impl Workspace {
         std::env::set_var(cell_crate_flags::FILE_ENV, self.cell_work_file());
         std::env::set_var(CONTROL_SOCKET_ENV, self.dir.join("control.sock"));
         std::env::set_var(wrapper_reports::SOCKET_ENV, self.wrapper_reports_socket());
-        std::env::set_var(compiled_cells::DIR_ENV, &self.compiled_cells);
-        std::env::set_var(checked_cells::LIBRARY_ENV, &self.item_cell_library);
+        std::env::set_var(compiled_cells::DIR_ENV, self.seed.join(COMPILED_CELLS));
+        std::env::set_var(
+            checked_cells::LIBRARY_ENV,
+            self.seed.join(checked_cells::LIBRARY_FILE),
+        );
         // Dependencies are shared libraries linked against the toolchain's libstd.so; rustc
         // (loading proc macros) and the cell process must find it. The relative rpath rustc
         // records does not survive copying the seed, so name the folder outright.
         if let Some(libdir) = crate::toolchain::target_libdir() {
+            std_source::point_analysis_at_copy(&self.seed, &libdir);
             let mut paths = vec![libdir];
             paths.extend(
                 std::env::var_os("LD_LIBRARY_PATH")

@@ -1,0 +1,254 @@
+//! The standard library's source as evcxr's rust-analyzer reads it: the crates cells name, not
+//! the whole workspace std is built from.
+//!
+//! Before building a cell, evcxr asks rust-analyzer (in the kernel's process) for the type of
+//! each variable the cell defines. rust-analyzer first indexes the standard library's source:
+//! left to itself it loads the toolchain's `library` workspace through `cargo metadata`, so with
+//! `core`, `alloc` and `std` come std's own dependencies (`libc`, `hashbrown`, `gimli`…) and
+//! `core::arch`'s thousands of SIMD intrinsics. That indexing is most of evcxr's start and of the
+//! first cell that defines a variable.
+//!
+//! The kernel points rust-analyzer (`RUST_SRC_PATH`) at a copy made once per toolchain beside
+//! the seed. It has no `Cargo.toml`, so rust-analyzer takes the standard crates one by one (its
+//! "stitched" sysroot) without std's dependencies, and `core::arch` and `core::simd` (portable
+//! SIMD, unstable) are empty. What is lost: the type of a variable set by a SIMD intrinsic is not
+//! found, and evcxr asks for it to be written out. A `RUST_SRC_PATH` the user set is left alone.
+
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
+
+/// rust-analyzer's variable for the standard library's source.
+const SOURCE_ENV: &str = "RUST_SRC_PATH";
+
+/// The crates rust-analyzer's stitched sysroot looks for, each as `<name>/src/lib.rs`.
+const CRATES: &[&str] = &[
+    "alloc",
+    "backtrace",
+    "core",
+    "panic_abort",
+    "panic_unwind",
+    "proc_macro",
+    "profiler_builtins",
+    "std",
+    "test",
+    "unwind",
+];
+
+/// Where rust-analyzer's stitched sysroot looks for `std_detect` (`is_x86_feature_detected!`),
+/// which newer toolchains keep at `library/std_detect`.
+const STD_DETECT: &str = "stdarch/crates/std_detect";
+
+/// Modules `core` and `std` include by path, left empty, with what they hold.
+const EMPTIED: &[(&str, &str)] = &[
+    (
+        "stdarch/crates/core_arch/src/mod.rs",
+        "pub mod arch {\n    pub mod x86 {}\n    pub mod x86_64 {}\n}\n",
+    ),
+    (
+        "portable-simd/crates/core_simd/src/mod.rs",
+        "pub mod simd {}\n",
+    ),
+    ("portable-simd/crates/std_float/src/lib.rs", ""),
+];
+
+/// Points rust-analyzer at the copy for the toolchain whose target libraries are in `libdir`
+/// (`rustc --print target-libdir`), making it in `seed` first if need be. Without rust-src, or
+/// when the copy cannot be made, rust-analyzer keeps reading the toolchain's own source.
+/// Call before any thread starts: it sets a process environment variable.
+pub fn point_analysis_at_copy(seed: &Path, libdir: &Path) {
+    if std::env::var_os(SOURCE_ENV).is_some() {
+        return;
+    }
+    let Some(library) = toolchain_library(libdir) else {
+        return;
+    };
+    match copy_for_analysis(&library, seed) {
+        Ok(copy) => std::env::set_var(SOURCE_ENV, copy),
+        Err(error) => {
+            eprintln!("cellar: rust-analyzer reads the whole standard library source: {error:#}")
+        }
+    }
+}
+
+/// The toolchain's `library` folder (the rust-src component), beside its target libraries.
+fn toolchain_library(libdir: &Path) -> Option<PathBuf> {
+    let rustlib = libdir.parent()?.parent()?;
+    let library = rustlib.join("src").join("rust").join("library");
+    library.join("core").is_dir().then_some(library)
+}
+
+/// The copy of `library` in `seed`, made if it is not there yet. Its folder is named after the
+/// toolchain's files, so a toolchain update gets a new copy. Two kernels starting at once each
+/// build their own and the first to finish names it.
+fn copy_for_analysis(library: &Path, seed: &Path) -> Result<PathBuf> {
+    let copy = seed.join(format!("std-source-{}", toolchain_key(library)?));
+    if copy.join("core").is_dir() {
+        return Ok(copy);
+    }
+    let partial = seed.join(format!(
+        "std-source.partial-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let made = write_copy(library, &partial);
+    let named = made.and_then(|()| {
+        std::fs::rename(&partial, &copy).or_else(|error| match copy.join("core").is_dir() {
+            true => Ok(()),
+            false => Err(error).with_context(|| format!("naming {}", copy.display())),
+        })
+    });
+    let _ = std::fs::remove_dir_all(&partial);
+    named.map(|()| copy)
+}
+
+/// Tells one toolchain's standard library source from another's: where it is, and the size and
+/// modification time of `core` and `std`'s roots.
+fn toolchain_key(library: &Path) -> Result<String> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(library.as_os_str().as_encoded_bytes());
+    for root in ["core/src/lib.rs", "std/src/lib.rs"] {
+        let path = library.join(root);
+        let metadata =
+            std::fs::metadata(&path).with_context(|| format!("reading {}", path.display()))?;
+        let modified = metadata
+            .modified()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        hasher.update(&metadata.len().to_le_bytes());
+        hasher.update(&modified.as_nanos().to_le_bytes());
+    }
+    Ok(hasher.finalize().to_hex()[..16].to_string())
+}
+
+/// Writes the copy into `to`: each crate's `src`, `std_detect` where rust-analyzer looks for it,
+/// and the emptied modules.
+fn write_copy(library: &Path, to: &Path) -> Result<()> {
+    for name in CRATES {
+        let source = library.join(name).join("src");
+        if source.is_dir() {
+            copy_folder(&source, &to.join(name).join("src"))?;
+        }
+    }
+    for std_detect in ["std_detect", STD_DETECT] {
+        let source = library.join(std_detect).join("src");
+        if source.is_dir() {
+            copy_folder(&source, &to.join(STD_DETECT).join("src"))?;
+            break;
+        }
+    }
+    for (path, text) in EMPTIED {
+        let path = to.join(path);
+        std::fs::create_dir_all(path.parent().expect("a module path has a folder"))?;
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn copy_folder(from: &Path, to: &Path) -> Result<()> {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.with_context(|| format!("reading {}", from.display()))?;
+        let target = to.join(entry.path().strip_prefix(from)?);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target)
+                .with_context(|| format!("creating the folder {}", target.display()))?;
+        } else {
+            std::fs::copy(entry.path(), &target)
+                .with_context(|| format!("copying {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A toolchain's layout with a few files: `<sysroot>/lib/rustlib/{<target>/lib, src/rust/library}`.
+    fn toolchain(root: &Path, std_detect: &str) -> (PathBuf, PathBuf) {
+        let libdir = root.join("lib/rustlib/x86_64-unknown-linux-gnu/lib");
+        let library = root.join("lib/rustlib/src/rust/library");
+        std::fs::create_dir_all(&libdir).unwrap();
+        for (path, text) in [
+            ("Cargo.toml", "[workspace]"),
+            ("core/src/lib.rs", "mod core_arch;"),
+            ("core/src/num/mod.rs", "pub struct Wrapping;"),
+            ("core/tests/lib.rs", "#[test] fn t() {}"),
+            ("std/src/lib.rs", "pub use core::*;"),
+            (
+                "stdarch/crates/core_arch/src/mod.rs",
+                "pub mod arch { pub fn _mm() {} }",
+            ),
+            (
+                &format!("{std_detect}/src/lib.rs"),
+                "macro_rules! is_x86 {}",
+            ),
+        ] {
+            let path = library.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        (libdir, library)
+    }
+
+    #[test]
+    fn the_copy_holds_the_crates_sources_and_empties_arch_and_simd() {
+        let dir = tempfile::tempdir().unwrap();
+        let (libdir, library) = toolchain(&dir.path().join("toolchain"), "std_detect");
+        assert_eq!(toolchain_library(&libdir), Some(library.clone()));
+        let seed = dir.path().join("seed");
+        let copy = copy_for_analysis(&library, &seed).unwrap();
+        let read = |path: &str| std::fs::read_to_string(copy.join(path)).unwrap();
+        assert_eq!(read("core/src/num/mod.rs"), "pub struct Wrapping;");
+        assert_eq!(read("std/src/lib.rs"), "pub use core::*;");
+        assert_eq!(
+            read("stdarch/crates/std_detect/src/lib.rs"),
+            "macro_rules! is_x86 {}"
+        );
+        assert!(!read("stdarch/crates/core_arch/src/mod.rs").contains("_mm"));
+        assert_eq!(
+            read("portable-simd/crates/core_simd/src/mod.rs"),
+            "pub mod simd {}\n"
+        );
+        assert!(
+            !copy.join("Cargo.toml").exists(),
+            "a Cargo.toml would make it a workspace"
+        );
+        assert!(!copy.join("core/tests").exists());
+        let left: Vec<_> = std::fs::read_dir(&seed).unwrap().flatten().collect();
+        assert_eq!(left.len(), 1, "no partial copy is left behind");
+    }
+
+    #[test]
+    fn a_made_copy_is_used_again_and_a_changed_toolchain_gets_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, library) = toolchain(&dir.path().join("toolchain"), "stdarch/crates/std_detect");
+        let seed = dir.path().join("seed");
+        let first = copy_for_analysis(&library, &seed).unwrap();
+        assert!(first.join("stdarch/crates/std_detect/src/lib.rs").is_file());
+        std::fs::write(first.join("core/src/marker.rs"), "kept").unwrap();
+        assert_eq!(copy_for_analysis(&library, &seed).unwrap(), first);
+        assert!(first.join("core/src/marker.rs").is_file());
+
+        std::fs::write(library.join("core/src/lib.rs"), "mod core_arch; mod newer;").unwrap();
+        let second = copy_for_analysis(&library, &seed).unwrap();
+        assert_ne!(second, first);
+        assert!(!second.join("core/src/marker.rs").exists());
+    }
+
+    #[test]
+    fn a_toolchain_without_rust_src_has_no_library() {
+        let dir = tempfile::tempdir().unwrap();
+        let libdir = dir.path().join("lib/rustlib/x86_64-unknown-linux-gnu/lib");
+        std::fs::create_dir_all(&libdir).unwrap();
+        assert_eq!(toolchain_library(&libdir), None);
+    }
+
+    #[test]
+    fn a_seed_that_cannot_hold_the_copy_is_an_error_that_says_where() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, library) = toolchain(&dir.path().join("toolchain"), "std_detect");
+        let file = dir.path().join("not-a-folder");
+        std::fs::write(&file, "").unwrap();
+        let error = format!("{:#}", copy_for_analysis(&library, &file).unwrap_err());
+        assert!(error.contains("not-a-folder"), "{error}");
+    }
+}
