@@ -26,6 +26,18 @@ def test_the_runtime_is_one_instance_across_cells(kernel):
     assert result_text(outputs) == "true"
 
 
+def test_all_a_cell_writes_to_stderr_comes_before_idle_and_a_panic_after_it_is_the_cells_error(kernel):
+    # The kernel stops waiting for stderr once the cell process's pipe holds nothing unread.
+    _, kc = kernel
+    for _ in range(3):
+        reply, outputs = run_cell(kc, 'for i in 0..20000 { eprintln!("line {i} of the lines a cell writes to stderr"); }')
+        assert reply["status"] == "ok", reply
+        assert stream_text(outputs, "stderr").splitlines() == [f"line {i} of the lines a cell writes to stderr" for i in range(20000)]
+    reply, outputs = run_cell(kc, 'for i in 0..300 { eprintln!("before {i}"); }\npanic!("after the lines");')
+    assert reply["status"] == "error" and "after the lines" in reply["evalue"], reply
+    assert stream_text(outputs, "stderr").splitlines()[-1] == "before 299"
+
+
 def test_stdout_streams_while_the_cell_runs(kernel):
     _, kc = kernel
     code = 'for i in 0..3 { println!("tick {i}"); std::thread::sleep(std::time::Duration::from_millis(700)); }'

@@ -110,7 +110,7 @@ impl Runner {
             eprintln!("cellar: could not set cargo's offline mode back: {error}");
         }
         let loaded = offline.or_else(|_| self.context.execute(":load_config --quiet"));
-        self.sink.settle();
+        self.sink.settle(self.child());
         match loaded {
             Ok(_) => {
                 self.runtime = RuntimeLoad::Loaded;
@@ -247,7 +247,7 @@ impl Runner {
         }
         let stored_in = storing.elapsed();
         self.shared.running.store(false, Ordering::SeqCst);
-        let panics = self.sink.settle();
+        let panics = self.sink.settle(self.child());
         let accepted = match &result {
             Ok(_) => Accepted::Yes,
             Err(evcxr::Error::CompilationErrors(errors))
@@ -405,6 +405,13 @@ impl Runner {
         self.ask_in_background(ControlRequest::ReleaseAll);
     }
 
+    /// The process that runs cells now (evcxr starts a new one after a crash).
+    fn child(&self) -> Option<u32> {
+        let process = self.context.process_handle();
+        let child = process.lock().ok()?;
+        Some(child.id())
+    }
+
     /// Asks the runtime for work that belongs to no request: its output goes nowhere.
     fn ask_in_background(&mut self, request: ControlRequest) {
         self.sink.detach();
@@ -412,7 +419,7 @@ impl Runner {
             Ok(Answer::Replied(_) | Answer::NotServing) => {}
             Err(error) => eprintln!("cellar: {error}"),
         }
-        self.sink.settle();
+        self.sink.settle(self.child());
     }
 }
 

@@ -23,6 +23,7 @@ mod panics;
 mod runtime_loading;
 pub mod rustc_wrapper;
 mod std_source;
+mod stderr_pipe;
 mod variable_store;
 pub mod workspace;
 mod wrapper_reports;

@@ -10,6 +10,7 @@
 //!   (see [`super::panics`]).
 
 use super::panics::{PanicReport, PanicScanner};
+use super::stderr_pipe::StderrPipe;
 use crate::sockets::Iopub;
 use crate::wire::Request;
 use cellar::protocol::OUTPUT_MARKER;
@@ -31,6 +32,8 @@ pub struct OutputSink {
     /// wait for a batch in flight.
     busy: [Mutex<()>; 2],
     queues: [Receiver<String>; 2],
+    /// The cell process's stderr pipe, once found (see `stderr_pipe`).
+    stderr_pipe: Mutex<Option<StderrPipe>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -58,6 +61,7 @@ impl OutputSink {
             scanner: Mutex::new(PanicScanner::default()),
             busy: [Mutex::new(()), Mutex::new(())],
             queues: [outputs.stdout.clone(), outputs.stderr.clone()],
+            stderr_pipe: Mutex::new(None),
         });
         for (stream, queue) in [
             (Stream::Stdout, outputs.stdout),
@@ -91,13 +95,28 @@ impl OutputSink {
     /// Waits until every line the cell printed has been sent, then returns the panics of the cell.
     ///
     /// stdout is complete when evcxr returns (it forwards lines before it sees the end of the
-    /// cell), stderr is a separate pipe: give it a short quiet period to catch up.
-    pub fn settle(&self) -> Vec<PanicReport> {
+    /// cell); stderr is a separate pipe that evcxr reads on a thread of its own. When the pipe of
+    /// `child` (the cell process) can be asked, stderr has caught up once it holds nothing
+    /// unread and what evcxr's thread read has been queued; otherwise give it a short quiet
+    /// period.
+    pub fn settle(&self, child: Option<u32>) -> Vec<PanicReport> {
+        let mut known = self.stderr_pipe.lock().unwrap();
+        if let Some(child) =
+            child.filter(|&child| known.as_ref().map(StderrPipe::child) != Some(child))
+        {
+            *known = StderrPipe::of(child);
+        }
+        let pipe = known.as_ref().filter(|pipe| Some(pipe.child()) == child);
+        let (pause, rounds) = match pipe.and_then(StderrPipe::unread) {
+            Some(_) => (Duration::from_micros(500), 1),
+            None => (Duration::from_millis(2), 3),
+        };
         let deadline = Instant::now() + Duration::from_millis(200);
         let mut quiet_rounds = 0;
-        while quiet_rounds < 3 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(2));
-            let idle = self.queues.iter().all(Receiver::is_empty);
+        while quiet_rounds < rounds && Instant::now() < deadline {
+            std::thread::sleep(pause);
+            let unread = pipe.and_then(StderrPipe::unread).unwrap_or(0);
+            let idle = unread == 0 && self.queues.iter().all(Receiver::is_empty);
             quiet_rounds = if idle { quiet_rounds + 1 } else { 0 };
         }
         for busy in &self.busy {
