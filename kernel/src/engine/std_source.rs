@@ -3,9 +3,10 @@
 //!
 //! Before building a cell, evcxr asks rust-analyzer (in the kernel's process) for the type of
 //! each variable the cell defines. rust-analyzer first indexes the standard library's source:
-//! left to itself it loads the toolchain's `library` workspace through `cargo metadata`, so with
-//! `core`, `alloc` and `std` come std's own dependencies (`libc`, `hashbrown`, `gimli`…) and
-//! `core::arch`'s thousands of SIMD intrinsics. That indexing is most of evcxr's start and of the
+//! left to itself it loads the toolchain's `library` workspace through `cargo metadata` (which
+//! downloads the workspace's crates when cargo's cache lacks them), so with `core`, `alloc` and
+//! `std` come std's own dependencies (`libc`, `hashbrown`, `gimli`…) and `core::arch`'s thousands
+//! of SIMD intrinsics. That indexing is most of evcxr's start and of the
 //! first cell that defines a variable.
 //!
 //! The kernel points rust-analyzer (`RUST_SRC_PATH`) at a copy made once per toolchain beside

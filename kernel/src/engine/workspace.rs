@@ -113,11 +113,11 @@ impl Workspace {
             checked_cells::LIBRARY_ENV,
             self.seed.join(checked_cells::LIBRARY_FILE),
         );
-        // Dependencies are shared libraries linked against the toolchain's libstd.so; rustc
-        // (loading proc macros) and the cell process must find it. The relative rpath rustc
-        // records does not survive copying the seed, so name the folder outright.
         if let Some(libdir) = crate::toolchain::target_libdir() {
             std_source::point_analysis_at_copy(&self.seed, &libdir);
+            // Dependencies are shared libraries linked against the toolchain's libstd.so; rustc
+            // (loading proc macros) and the cell process must find it. The relative rpath rustc
+            // records does not survive copying the seed, so name the folder outright.
             let mut paths = vec![libdir];
             paths.extend(
                 std::env::var_os("LD_LIBRARY_PATH")
