@@ -11,6 +11,7 @@ mod build_progress;
 mod build_timing;
 mod cell;
 pub mod cell_crate_flags;
+mod cell_crate_linking;
 pub mod checked_cells;
 mod commands;
 pub mod compiled_cells;

@@ -10,11 +10,13 @@
 //! one argument keeps evcxr's wrapper from rewriting the path.
 //!
 //! The same re-run sets how the cell crate is compiled (see `cell_crate_flags`), takes a cell
-//! another kernel compiled from the kept ones (see `compiled_cells`), and tells the kernel which
-//! crate starts compiling and when the cell crate's build ran (see `wrapper_reports`).
+//! another kernel compiled from the kept ones (see `compiled_cells`), runs rustc on it the way
+//! evcxr's wrapper would (see `cell_crate_linking`), and tells the kernel which crate starts
+//! compiling and when the cell crate's build ran (see `wrapper_reports`).
 
 use super::build_timing::{self, CellBuild};
 use super::cell_crate_flags;
+use super::cell_crate_linking;
 use super::checked_cells::CheckedBuild;
 use super::compiled_cells::CompiledCells;
 use super::notebook::CellWork;
@@ -68,23 +70,35 @@ pub fn hand_over() {
             if let Some(metadata) = metadata {
                 args.push(format!("--extern=core={}", metadata.display()).into());
             }
-            // evcxr's wrapper reads the arguments of its own process: it runs in a new one.
-            let evcxr_wrapper = || {
-                std::env::current_exe().map(|exe| {
+            // evcxr's wrapper reads the arguments of its own process: it runs in a new one,
+            // except for the cell crate's call, which this process makes as it would.
+            let mut direct = std::env::var_os(CORE_EXTERN)
+                .filter(|_| is_cell)
+                .and_then(|core| cell_crate_linking::rustc_command(&args, &core));
+            let made_here = direct.is_some();
+            let mut rustc_call = || match direct.take() {
+                Some(command) => Ok(command),
+                None => std::env::current_exe().map(|exe| {
                     let mut command = Command::new(exe);
                     command.args(&args).env(ADJUSTED, "1");
                     command
-                })
+                }),
             };
-            // A checked item cell gets the prepared library once rustc passed it; what rustc
-            // would say about that library follows what it said.
-            let finish = |passed: bool| match (&checked, passed) {
-                (Some(build), true) => build.put_library_in_place().map(Some),
-                _ => Ok(None),
+            // Once rustc passed: evcxr learns which library to load (its wrapper would say), and
+            // a checked item cell gets the prepared library; what rustc would say about that
+            // library follows what it said.
+            let finish = |passed: bool| {
+                if passed && made_here {
+                    cell_crate_linking::tell_evcxr_the_library(&args)?;
+                }
+                match (&checked, passed) {
+                    (Some(build), true) => build.put_library_in_place().map(Some),
+                    _ => Ok(None),
+                }
             };
             let code = match compiled_cells {
                 Some(cells) => cells.build(&args, || {
-                    let mut output = evcxr_wrapper()?
+                    let mut output = rustc_call()?
                         .stdout(Stdio::piped())
                         .stderr(Stdio::piped())
                         .output()?;
@@ -93,7 +107,7 @@ pub fn hand_over() {
                     }
                     Ok(output)
                 }),
-                None => match evcxr_wrapper()
+                None => match rustc_call()
                     .and_then(|mut command| command.status())
                     .and_then(|status| {
                         finish(status.success())?.inspect(|line| eprintln!("{line}"));

@@ -4,6 +4,7 @@
 //! library byte for byte, the dependency file with the build folder's path abstracted.
 
 use super::Build;
+use crate::engine::cell_crate_linking;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -16,8 +17,6 @@ const ENV_DEP: &str = "# env-dep:";
 const WRITING: &str = "writing-";
 /// A folder still being written after this long was abandoned.
 const ABANDONED: Duration = Duration::from_secs(3600);
-/// Where evcxr wants the path of the library it will load (evcxr's own wrapper writes it).
-const EXECUTION_SO_PATH: &str = "EVCXR_EXECUTION_SO_PATH";
 
 #[derive(Serialize, Deserialize)]
 struct Record {
@@ -71,14 +70,10 @@ pub fn restore(dir: &Path, build: &Build<'_>, source: &str) -> bool {
             return false;
         }
     }
-    if let (Some(file), Some(library)) = (
-        std::env::var_os(EXECUTION_SO_PATH),
-        record.artifacts.iter().find(|name| name.ends_with(".so")),
-    ) {
-        let path = build.out_dir.join(library);
-        if std::fs::write(file, path.to_string_lossy().as_bytes()).is_err() {
-            return false;
-        }
+    let library = record.artifacts.iter().find(|name| name.ends_with(".so"));
+    let library = library.map(|name| build.out_dir.join(name));
+    if cell_crate_linking::tell_evcxr_the_library_is(library.as_deref()).is_err() {
+        return false;
     }
     eprint!("{}", build.concrete_paths(&record.messages));
     // Used now: the last to go when the entries are trimmed.
