@@ -97,9 +97,10 @@ fn shared_library_extern(extern_arg: &str) -> OsString {
         library = library.with_file_name(format!("{}{stem}", std::env::consts::DLL_PREFIX));
     }
     let library = library.with_extension(std::env::consts::DLL_EXTENSION);
-    match library.exists() {
-        true => format!("{name}={}", library.display()).into(),
-        false => extern_arg.into(),
+    if library.exists() {
+        format!("{name}={}", library.display()).into()
+    } else {
+        extern_arg.into()
     }
 }
 

@@ -90,11 +90,14 @@ fn copy_for_analysis(library: &Path, seed: &Path) -> Result<PathBuf> {
         "std-source.partial-{}",
         uuid::Uuid::new_v4().simple()
     ));
-    let made = write_copy(library, &partial);
-    let named = made.and_then(|()| {
-        std::fs::rename(&partial, &copy).or_else(|error| match copy.join("core").is_dir() {
-            true => Ok(()),
-            false => Err(error).with_context(|| format!("naming {}", copy.display())),
+    let named = write_copy(library, &partial).and_then(|()| {
+        std::fs::rename(&partial, &copy).or_else(|error| {
+            // Another kernel named its copy first: that one serves.
+            if copy.join("core").is_dir() {
+                Ok(())
+            } else {
+                Err(error).with_context(|| format!("naming {}", copy.display()))
+            }
         })
     });
     let _ = std::fs::remove_dir_all(&partial);
