@@ -64,23 +64,24 @@ pub fn rustc_command(args: &[OsString], core_extern: &OsStr) -> Option<Command> 
 
 /// Tells evcxr which library to load: the cell crate's, in rustc's output folder (`args`).
 pub fn tell_evcxr_the_library(args: &[OsString]) -> std::io::Result<()> {
-    let out_dir = option_values(args, "--out-dir").next().map(Path::new);
-    let library = out_dir.map(|dir| dir.join(library_name(CELL_CRATE)));
-    tell_evcxr_the_library_is(library.as_deref())
-}
-
-/// Tells evcxr the library it will load is `library` (none: what cargo reports).
-pub fn tell_evcxr_the_library_is(library: Option<&Path>) -> std::io::Result<()> {
-    match (std::env::var_os(LIBRARY_PATH_FILE), library) {
-        (Some(file), Some(library)) => std::fs::write(file, library.as_os_str().as_encoded_bytes()),
-        _ => Ok(()),
+    match option_values(args, "--out-dir").next() {
+        Some(out_dir) => tell_evcxr_the_library_is(&cell_library(Path::new(out_dir))),
+        None => Ok(()),
     }
 }
 
-/// The file name of a crate's shared library (`libctx.so`).
-fn library_name(crate_name: &str) -> String {
+/// Tells evcxr the library it will load is `library`.
+pub fn tell_evcxr_the_library_is(library: &Path) -> std::io::Result<()> {
+    match std::env::var_os(LIBRARY_PATH_FILE) {
+        Some(file) => std::fs::write(file, library.as_os_str().as_encoded_bytes()),
+        None => Ok(()),
+    }
+}
+
+/// The cell crate's shared library (`libctx.so`) in rustc's output folder `out_dir`.
+pub fn cell_library(out_dir: &Path) -> PathBuf {
     let (prefix, suffix) = (std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
-    format!("{prefix}{crate_name}{suffix}")
+    out_dir.join(format!("{prefix}{CELL_CRATE}{suffix}"))
 }
 
 /// `NAME=PATH` of an `--extern`, naming the shared library beside an rlib when there is one.
@@ -157,7 +158,10 @@ mod tests {
     #[test]
     #[cfg(target_os = "linux")]
     fn the_cell_crates_library_is_named_as_rustc_names_it() {
-        assert_eq!(library_name(CELL_CRATE), "libctx.so");
+        assert_eq!(
+            cell_library(Path::new("/deps")),
+            Path::new("/deps/libctx.so")
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
+use super::cell_crate_linking;
 use super::rustc_wrapper::option_values;
 
 /// Names the library (set by the kernel for the wrapper processes cargo starts).
@@ -26,8 +27,6 @@ const LAST_BUILD: u32 = 4096;
 /// What cargo asks of rustc for the cell crate, and what the wrapper asks instead.
 const EMIT_LINK: &str = "--emit=dep-info,link";
 const EMIT_CHECK: &str = "--emit=dep-info,metadata";
-/// The file evcxr loads: the cell crate's library in rustc's output folder.
-const CELL_LIBRARY: &str = "libctx.so";
 
 /// A build of an item cell: checked by rustc, given the prepared library.
 pub struct CheckedBuild {
@@ -55,7 +54,7 @@ impl CheckedBuild {
     /// Returns the line rustc would have written about it on stderr (an artifact notification),
     /// for what reads those: kept builds record their files from them.
     pub fn put_library_in_place(&self) -> std::io::Result<String> {
-        let path = self.out_dir.join(CELL_LIBRARY);
+        let path = cell_crate_linking::cell_library(&self.out_dir);
         std::fs::copy(&self.library, &path)?;
         let notification = serde_json::json!({
             "$message_type": "artifact",
@@ -70,9 +69,12 @@ impl CheckedBuild {
 fn check_only(args: &[OsString]) -> Option<Vec<OsString>> {
     args.iter().any(|arg| arg == EMIT_LINK).then(|| {
         args.iter()
-            .map(|arg| match arg == EMIT_LINK {
-                true => OsString::from(EMIT_CHECK),
-                false => arg.clone(),
+            .map(|arg| {
+                if arg == EMIT_LINK {
+                    OsString::from(EMIT_CHECK)
+                } else {
+                    arg.clone()
+                }
             })
             .collect()
     })
@@ -193,13 +195,10 @@ mod tests {
             out_dir: out_dir.clone(),
         };
         let notification = build.put_library_in_place().unwrap();
-        assert_eq!(
-            std::fs::read(out_dir.join(CELL_LIBRARY)).unwrap(),
-            b"prepared"
-        );
+        let path = out_dir.join("libctx.so");
+        assert_eq!(std::fs::read(&path).unwrap(), b"prepared");
         let notification: serde_json::Value = serde_json::from_str(&notification).unwrap();
         assert_eq!(notification["$message_type"], "artifact");
-        let path = out_dir.join(CELL_LIBRARY);
         assert_eq!(notification["artifact"], path.to_str().unwrap());
     }
 }

@@ -49,9 +49,9 @@ pub fn restore(dir: &Path, build: &Build<'_>, source: &str) -> bool {
     };
     // An entry without the library evcxr loads cannot stand for a build (a kept `cargo check`
     // of the crate is checked again rather than risk standing for a build evcxr loads).
-    if !record.artifacts.iter().any(|name| name.ends_with(".so")) {
+    let Some(library) = record.artifacts.iter().find(|name| name.ends_with(".so")) else {
         return false;
-    }
+    };
     if record.positions && record.exact_source != hash(source.as_bytes()) {
         return false;
     }
@@ -70,9 +70,7 @@ pub fn restore(dir: &Path, build: &Build<'_>, source: &str) -> bool {
             return false;
         }
     }
-    let library = record.artifacts.iter().find(|name| name.ends_with(".so"));
-    let library = library.map(|name| build.out_dir.join(name));
-    if cell_crate_linking::tell_evcxr_the_library_is(library.as_deref()).is_err() {
+    if cell_crate_linking::tell_evcxr_the_library_is(&build.out_dir.join(library)).is_err() {
         return false;
     }
     eprint!("{}", build.concrete_paths(&record.messages));
