@@ -160,9 +160,11 @@ def _compiled_cells():
 
 
 @contextlib.contextmanager
-def _new_kernel(tmp_path):
-    """A new kernel working in `tmp_path`: its blocking client, until it is shut down."""
-    km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=STARTUP_TIMEOUT, cwd=str(tmp_path))
+def _new_kernel(tmp_path, env=None):
+    """A new kernel working in `tmp_path` (with `env` added to this process's environment): its
+    blocking client, until it is shut down."""
+    km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=STARTUP_TIMEOUT, cwd=str(tmp_path),
+                              env={**os.environ, **(env or {})})
     try:
         yield kc
     finally:
@@ -229,6 +231,29 @@ def test_the_runtime_is_added_offline_and_the_users_cargo_setting_is_kept(tmp_pa
     # built), then hands cargo back as the user left it.
     assert not _cargo_offline_after(tmp_path, ["use cellar::cache_data;"])
     assert _cargo_offline_after(tmp_path, [":offline 1", "use cellar::cache_data;"])
+
+
+# cargo with no way to the registry: every request it makes goes to a closed local port, once.
+NO_REGISTRY = {"CARGO_HTTP_PROXY": "http://127.0.0.1:9", "CARGO_NET_RETRY": "0"}
+
+
+def test_a_dep_cargo_already_has_is_added_without_the_registry(tmp_path):
+    # `itoa` is in cargo's cache since the seed was built (the runtime's JSON writer uses it).
+    # evcxr alone asks the registry for the newest index first, and fails without it.
+    with _new_kernel(tmp_path, NO_REGISTRY) as kc:
+        reply, outputs = run_cell(kc, ':dep itoa = "1"\nitoa::Buffer::new().format(42).len()')
+        assert reply["status"] == "ok", (reply, outputs)
+        assert result_text(outputs) == "2"
+        # A crate cargo lacks is asked for online, as evcxr does: here that fails, clearly, and
+        # the kernel goes on with what it had.
+        reply, _ = run_cell(kc, ':dep cellar_test_no_such_crate = "1"')
+        assert reply["status"] == "error", reply
+        assert "cellar_test_no_such_crate" in reply["evalue"], reply
+        reply, outputs = run_cell(kc, "itoa::Buffer::new().format(7).to_string()")
+        assert result_text(outputs) == '"7"', (reply, outputs)
+        # `:offline 0` is the user's word: every `:dep` then asks the registry first.
+        reply, _ = run_cell(kc, ':offline 0\n:dep base64 = "0.22"')
+        assert reply["status"] == "error" and "base64" in reply["evalue"], reply
 
 
 def _arguments_of_new_builds(tmp_path, cells):

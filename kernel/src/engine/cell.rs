@@ -6,6 +6,7 @@ use super::cell_crate_flags::{self, LevelChoice};
 use super::control::{self, Answer};
 use super::diagnostics::{self, CellError, CellText};
 use super::notebook::{changes_formatting, CellSource, Notebook, ResultDisplay, SHOW_METHOD};
+use super::offline_first::{self, CargoNetwork};
 use super::outputs::OutputSink;
 use super::runtime_loading::{self, RuntimeLoad};
 use super::wrapper_reports::{self, WrapperReport};
@@ -38,8 +39,8 @@ pub struct Runner {
     display: ResultDisplay,
     runtime: RuntimeLoad,
     level_choice: LevelChoice,
-    /// cargo's offline mode as the user set it (`:offline`); evcxr starts online.
-    cargo_offline: bool,
+    /// cargo's offline mode as the user set it (`:offline`), or the kernel's offline first.
+    cargo_network: CargoNetwork,
     progress: Arc<BuildProgress>,
     /// The cell crate's builds, as the rustc wrapper reported them (`build_timing`).
     cell_builds: crossbeam_channel::Receiver<CellBuild>,
@@ -84,7 +85,7 @@ impl Runner {
             display: ResultDisplay::Kernel,
             runtime: RuntimeLoad::Pending,
             level_choice: LevelChoice::Kernel,
-            cargo_offline: false,
+            cargo_network: CargoNetwork::OfflineFirst,
             progress,
             cell_builds,
             shared,
@@ -101,15 +102,9 @@ impl Runner {
         }
         let started = std::time::Instant::now();
         self.sink.detach();
-        let offline = self
-            .context
-            .execute(":offline 1")
-            .and_then(|_| self.context.execute(":load_config --quiet"));
-        let user_setting = format!(":offline {}", u8::from(self.cargo_offline));
-        if let Err(error) = self.context.execute(&user_setting) {
-            eprintln!("cellar: could not set cargo's offline mode back: {error}");
-        }
-        let loaded = offline.or_else(|_| self.context.execute(":load_config --quiet"));
+        let loaded = self
+            .offline(":load_config --quiet")
+            .or_else(|_| self.context.execute(":load_config --quiet"));
         self.sink.settle(self.child());
         match loaded {
             Ok(_) => {
@@ -122,6 +117,54 @@ impl Runner {
                 "the cellar runtime could not be added to the cells: {error}"
             )),
         }
+    }
+
+    /// Runs `commands` through evcxr with cargo offline, then gives back the user's setting.
+    fn offline(&mut self, commands: &str) -> Result<evcxr::EvalOutputs, evcxr::Error> {
+        let outputs = self
+            .context
+            .execute(":offline 1")
+            .and_then(|_| self.context.execute(commands));
+        if let Err(error) = self.context.execute(self.cargo_network.restoring_command()) {
+            eprintln!("cellar: could not set cargo's offline mode back: {error}");
+        }
+        outputs
+    }
+
+    /// Adds the cell's `:dep` crates offline first (`offline_first`), unless the user set
+    /// `:offline`; the cell's own `:dep` lines then change nothing. Returns the phases of the
+    /// build that added them. When offline fails, nothing was added, and the cell's `:dep`
+    /// lines add the crates online, as in evcxr.
+    fn add_dependencies_offline(&mut self, cell: &str) -> Vec<(String, f64)> {
+        let Some(lines) = offline_first::dependency_lines(cell) else {
+            return Vec::new();
+        };
+        if self.cargo_network != CargoNetwork::OfflineFirst {
+            return Vec::new();
+        }
+        self.cell_builds.try_iter().for_each(drop);
+        match self.offline(&lines) {
+            Ok(outputs) => {
+                let returned = build_timing::boot_clock();
+                self.evcxr_phases(&outputs, returned)
+            }
+            Err(error) => {
+                let first_line = error.to_string().lines().next().unwrap_or("").to_string();
+                eprintln!("cellar: cargo could not add the cell's crates offline ({first_line}); adding them online");
+                Vec::new()
+            }
+        }
+    }
+
+    /// evcxr's phases of a build, its compile phase split into rust-analyzer, cargo and rustc
+    /// from the wrapper's reports; `returned` is when evcxr returned (`boot_clock`).
+    fn evcxr_phases(&self, outputs: &evcxr::EvalOutputs, returned: f64) -> Vec<(String, f64)> {
+        let phases = outputs
+            .phases
+            .iter()
+            .map(|p| (p.name.clone(), p.duration.as_secs_f64()))
+            .collect();
+        build_timing::split_compile(phases, || self.reported_builds(), returned)
     }
 
     pub fn execute(&mut self, cell: Cell) -> CellOutcome {
@@ -141,9 +184,7 @@ impl Runner {
         if let Err(error) = std::fs::write(&self.shared.paths.session_file, &cell.session) {
             eprintln!("cellar: could not record the client session: {error}");
         }
-        if let Some(offline) = runtime_loading::offline_set_by(&cell.code) {
-            self.cargo_offline = offline;
-        }
+        self.cargo_network = self.cargo_network.after(&cell.code);
         if changes_formatting(&cell.code) {
             self.display = ResultDisplay::Evcxr;
         }
@@ -153,16 +194,21 @@ impl Runner {
         }
         let mut outcome = match command {
             Some(command) => commands::run(self, command),
-            None => self.evaluate(
-                CellSource {
-                    code: &cell.code,
-                    cell_id: cell.cell_id.as_deref(),
-                    deleted_cells: &cell.deleted_cells,
-                    display: self.display,
-                },
-                cell.execution_count,
-                cell.silent,
-            ),
+            None => {
+                let dependencies_phases = self.add_dependencies_offline(&cell.code);
+                let mut outcome = self.evaluate(
+                    CellSource {
+                        code: &cell.code,
+                        cell_id: cell.cell_id.as_deref(),
+                        deleted_cells: &cell.deleted_cells,
+                        display: self.display,
+                    },
+                    cell.execution_count,
+                    cell.silent,
+                );
+                outcome.phases = add_phases(dependencies_phases, outcome.phases);
+                outcome
+            }
         };
         if let Some(took) = runtime_added_in {
             outcome.phases.insert(0, (RUNTIME_PHASE.to_string(), took));
@@ -263,13 +309,8 @@ impl Runner {
             Ok(outputs) => match panics.first() {
                 Some(panic) => failed(diagnostics::panic(panic)),
                 None => {
-                    let evcxr_phases: Vec<(String, f64)> = outputs
-                        .phases
-                        .iter()
-                        .map(|p| (p.name.clone(), p.duration.as_secs_f64()))
-                        .collect();
-                    let builds = || self.reported_builds();
-                    let phases = build_timing::split_compile(evcxr_phases, builds, returned)
+                    let phases = self
+                        .evcxr_phases(&outputs, returned)
                         .into_iter()
                         .chain([(STORING_PHASE.to_string(), stored_in.as_secs_f64())])
                         .collect();
@@ -448,6 +489,18 @@ const AFTER_RESTART: &str = "A fresh one was started: the variables defined so f
 cache_data entries are kept (re-run the cells that made them: they hit), cache_resource entries \
 are built again when next called.";
 
+/// `first`'s phases, then `then`'s, a phase in both once with both times.
+fn add_phases(first: Vec<(String, f64)>, then: Vec<(String, f64)>) -> Vec<(String, f64)> {
+    let mut phases = first;
+    for (name, secs) in then {
+        match phases.iter_mut().find(|(known, _)| *known == name) {
+            Some((_, total)) => *total += secs,
+            None => phases.push((name, secs)),
+        }
+    }
+    phases
+}
+
 fn failed(error: CellError) -> CellOutcome {
     CellOutcome {
         error: Some(error),
@@ -491,5 +544,23 @@ mod tests {
     fn the_name_under_the_cursor_extends_to_its_end() {
         assert_eq!(name_end("String::from(1)", 9), 12);
         assert_eq!(name_end("abc", 1), 3);
+    }
+
+    #[test]
+    fn phases_of_two_builds_add_up_by_name() {
+        let phases = |list: &[(&str, f64)]| -> Vec<(String, f64)> {
+            list.iter().map(|(n, s)| (n.to_string(), *s)).collect()
+        };
+        assert_eq!(
+            add_phases(
+                phases(&[("Analysis", 1.0), ("Cargo", 2.0)]),
+                phases(&[("Cargo", 0.5), ("Execution", 0.25)])
+            ),
+            phases(&[("Analysis", 1.0), ("Cargo", 2.5), ("Execution", 0.25)])
+        );
+        assert_eq!(
+            add_phases(Vec::new(), phases(&[("Cargo", 1.0)])),
+            phases(&[("Cargo", 1.0)])
+        );
     }
 }

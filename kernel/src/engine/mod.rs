@@ -19,6 +19,7 @@ mod control;
 pub mod diagnostics;
 pub mod is_complete;
 mod notebook;
+mod offline_first;
 mod outputs;
 mod panics;
 mod runtime_loading;

@@ -8,8 +8,9 @@
 //! load for a completion request, and JupyterLab would give up on it.)
 //!
 //! The runtime's crates are in cargo's cache since the seed was built, so they are added with
-//! cargo offline: resolving them then asks no registry, which took about 2 s of the 5. When
-//! that fails (another user's cargo cache, say) they are added again with the user's setting.
+//! cargo offline (`offline_first`): resolving them then asks no registry, which took about 2 s
+//! of the 5. When that fails (another user's cargo cache, say) they are added again with the
+//! user's setting.
 
 /// Names in a cell that need the runtime or `serde`.
 const NEEDS_RUNTIME: [&str; 8] = [
@@ -30,13 +31,6 @@ pub enum RuntimeLoad {
     Loaded,
 }
 
-/// The cargo offline mode a cell sets with evcxr's `:offline 0|1`, if it does (the last one).
-pub fn offline_set_by(cell: &str) -> Option<bool> {
-    super::commands::command_lines(cell, ":offline")
-        .map(|argument| argument == "1")
-        .last()
-}
-
 /// Whether `cell` names the runtime, its attributes, or `serde`.
 pub fn needed_by(cell: &str) -> bool {
     cell.split(|c: char| !(c.is_alphanumeric() || c == '_'))
@@ -54,17 +48,5 @@ mod tests {
         assert!(needed_by("#[derive(serde::Serialize)] struct A;"));
         assert!(!needed_by("1 + 1"));
         assert!(!needed_by("let cellars = 3; cellars"));
-    }
-
-    #[test]
-    fn the_last_offline_command_of_a_cell_counts() {
-        assert_eq!(offline_set_by(":offline 1"), Some(true));
-        assert_eq!(
-            offline_set_by(":offline 1\nlet a = 1;\n:offline 0"),
-            Some(false)
-        );
-        // evcxr reads anything but `1` as off.
-        assert_eq!(offline_set_by(":offline"), Some(false));
-        assert_eq!(offline_set_by(":offlinex 1\n1 + 1"), None);
     }
 }
