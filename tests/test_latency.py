@@ -6,6 +6,7 @@ import json
 import os
 import pathlib
 import re
+import subprocess
 import time
 import uuid
 
@@ -318,6 +319,11 @@ def test_cells_keep_their_variables_in_the_kernels_compact_store(kernel):
     module = source.split("mod evcxr_internal_runtime {\n", 1)[1].split("\n#[unsafe(no_mangle)]", 1)[0]
     assert "variables: Vec<(String, Value)>," in module, module
     assert "HashMap" not in module, module
+    # Its work is in the store library built with the seed, which the cell's library links.
+    library = next(pathlib.Path(result_text(outputs).strip()).glob("target/*/debug/libctx.so"))
+    needed = subprocess.run(["readelf", "-d", str(library)], capture_output=True, text=True, check=True).stdout
+    seed = KernelSpecManager().get_kernel_spec(KERNEL_NAME).env["CELLAR_SEED_DIR"]
+    assert re.search(rf"NEEDED.*\[{re.escape(seed)}/variable-store-[0-9a-f]{{16}}\.so\]", needed), needed
 
 
 def test_rust_analyzer_reads_the_seeds_copy_of_the_standard_library_and_finds_its_types(tmp_path):

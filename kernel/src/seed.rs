@@ -59,6 +59,8 @@ pub fn build(runtime: &RuntimePaths) -> Result<Duration> {
     // A stamp from an earlier build must not outlive a build that fails.
     let _ = std::fs::remove_file(seed.dir.join(STAMP_FILE));
     seed.export_env();
+    // Before evcxr's first cell: every cell of a process must use the same store.
+    crate::engine::variable_store::library::build(&seed.dir)?;
     let (mut context, outputs) =
         evcxr::CommandContext::new().map_err(|e| anyhow::anyhow!("starting evcxr: {e}"))?;
     for stream in [outputs.stdout, outputs.stderr] {

@@ -9,14 +9,13 @@
 //! third of a small item cell's build. A build numbered past the library's last function, or
 //! without the library, is compiled as before.
 
+use anyhow::Result;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-use anyhow::{Context, Result};
 
 use super::cell_crate_linking;
 use super::rustc_wrapper::option_values;
+use super::seed_libraries;
 
 /// Names the library (set by the kernel for the wrapper processes cargo starts).
 pub const LIBRARY_ENV: &str = "CELLAR_ITEM_CELL_LIBRARY";
@@ -102,43 +101,25 @@ fn library_source() -> String {
 
 /// Builds the library into `folder` (about a second), with the `rustc` cells are built with.
 pub fn build_library(folder: &Path) -> Result<()> {
-    let source = folder.join("item-cell-library.rs");
-    std::fs::write(&source, library_source())
-        .with_context(|| format!("writing {}", source.display()))?;
-    let output = Command::new("rustc")
-        .args([
-            "--edition",
-            "2024",
-            "--crate-type",
-            "cdylib",
-            "-C",
-            "panic=abort",
-        ])
-        .args([
-            "-C",
-            "opt-level=1",
-            "-C",
-            "strip=symbols",
-            "-C",
-            "force-unwind-tables=no",
-        ])
-        .arg("-o")
-        .arg(folder.join(LIBRARY_FILE))
-        .arg(&source)
-        .output()
-        .context("running rustc")?;
-    let _ = std::fs::remove_file(&source);
-    anyhow::ensure!(
-        output.status.success(),
-        "building the item cells' library failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(())
+    let options = [
+        "panic=abort",
+        "opt-level=1",
+        "strip=symbols",
+        "force-unwind-tables=no",
+    ];
+    let library = folder.join(LIBRARY_FILE);
+    seed_libraries::compile(
+        &library_source(),
+        &library,
+        &options,
+        "the item cells' library",
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::process::Command;
 
     fn args(text: &str) -> Vec<OsString> {
         text.split(' ').map(OsString::from).collect()

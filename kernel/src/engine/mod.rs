@@ -24,9 +24,10 @@ mod outputs;
 mod panics;
 mod runtime_loading;
 pub mod rustc_wrapper;
+mod seed_libraries;
 mod std_source;
 mod stderr_pipe;
-mod variable_store;
+pub mod variable_store;
 pub mod workspace;
 mod wrapper_reports;
 

@@ -53,20 +53,26 @@ pub fn hand_over() {
         }
         // The kernel's level, the compact store and the kept builds are the cell crate's only.
         let is_cell = name == Some(CELL_CRATE);
-        let source = is_cell.then(|| crate_root(&args)).flatten().map(|root| {
-            variable_store::use_compact_store(root).unwrap_or_else(|error| {
+        let cell_crate = is_cell.then(|| crate_root(&args)).flatten().map(|root| {
+            variable_store::prepare(root).unwrap_or_else(|error| {
                 eprintln!("cellar: {error}");
                 std::process::exit(101);
             })
         });
-        let (rewritten, checked) = match &source {
-            Some(source) => cell_build_plan(&args, source),
+        let (rewritten, checked) = match &cell_crate {
+            Some(cell_crate) => cell_build_plan(&args, &cell_crate.source),
             None => (None, None),
         };
+        let store_link = cell_crate.and_then(|cell_crate| cell_crate.link);
         let metadata = std_metadata();
         let compiled_cells = is_cell.then(CompiledCells::from_env).flatten();
-        if rewritten.is_some() || metadata.is_some() || compiled_cells.is_some() {
+        if rewritten.is_some()
+            || store_link.is_some()
+            || metadata.is_some()
+            || compiled_cells.is_some()
+        {
             let mut args = rewritten.unwrap_or(args);
+            args.extend(store_link);
             if let Some(metadata) = metadata {
                 args.push(format!("--extern=core={}", metadata.display()).into());
             }

@@ -5,8 +5,9 @@
 //! new copy per cell) and makes `cellar` and `serde` dependencies of every cell. Cells compile in
 //! a build folder taken from the pool beside the seed (`build_folders`), which starts as a copy
 //! of what `cellar-kernel install` built, so the first cell does not compile the runtime; the
-//! cells every kernel compiled are kept beside the pool (`compiled_cells`), and so is the copy of
-//! the standard library's source evcxr's rust-analyzer reads (`std_source`). The
+//! cells every kernel compiled are kept beside the pool (`compiled_cells`), and so are the
+//! variable store's library (`variable_store`) and the copy of the standard library's source
+//! evcxr's rust-analyzer reads (`std_source`). The
 //! kernel's own folder holds the settings and the store where the cell process keeps copies of
 //! `cache_data` entries, so they survive the process; it goes with the kernel.
 
@@ -16,7 +17,8 @@ use std::path::{Path, PathBuf};
 use super::build_folders::{self, BuildFolder};
 use super::notebook::CellWork;
 use super::{
-    cell_crate_flags, checked_cells, compiled_cells, std_source, wrapper_reports, EnginePaths,
+    cell_crate_flags, checked_cells, compiled_cells, std_source, variable_store, wrapper_reports,
+    EnginePaths,
 };
 use crate::runtime_source::RuntimePaths;
 use cellar::protocol::{CONTROL_SOCKET_ENV, SESSION_FILE_ENV, STORE_DIR_ENV};
@@ -112,6 +114,10 @@ impl Workspace {
         std::env::set_var(
             checked_cells::LIBRARY_ENV,
             self.seed.join(checked_cells::LIBRARY_FILE),
+        );
+        std::env::set_var(
+            variable_store::library::LIBRARY_ENV,
+            variable_store::library::path_in(&self.seed),
         );
         if let Some(libdir) = crate::toolchain::target_libdir() {
             std_source::point_analysis_at_copy(&self.seed, &libdir);

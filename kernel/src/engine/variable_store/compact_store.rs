@@ -1,6 +1,6 @@
 // cellar's variable store, put in place of evcxr's in every cell crate (see `variable_store`).
-// Its interface is evcxr's; its map is a vector, so a cell compiles no hash table code, and its
-// generic methods only box and unbox: a cell compiles little per variable.
+// Its interface is evcxr's; its work is done by the store library (`store_library.rs`), built
+// once with the seed, so a cell compiles only the generic methods, which box and unbox.
 
 pub const VARIABLE_CHANGED_TYPE: &str = "EVCXR_VARIABLE_CHANGED_TYPE:";
 pub const USER_ERROR_OCCURRED: &str = "EVCXR_ERROR_OCCURRED";
@@ -11,22 +11,31 @@ pub struct VariableStore {
     variables: Vec<(String, Value)>,
 }
 
+unsafe extern "Rust" {
+    safe fn cellar_store_new() -> *mut VariableStore;
+    safe fn cellar_store_get<'a>(store: &'a VariableStore, name: &str) -> Option<&'a Value>;
+    safe fn cellar_store_insert(store: &mut VariableStore, name: &str, value: Value);
+    safe fn cellar_store_holds(store: &VariableStore, name: &str, type_id: std::any::TypeId) -> bool;
+    safe fn cellar_store_take(store: &mut VariableStore, name: &str, type_id: std::any::TypeId) -> *mut u8;
+    safe fn cellar_store_merge(store: &mut VariableStore, other: &mut VariableStore);
+}
+
 impl VariableStore {
     pub fn new() -> VariableStore {
         VariableStore { variables: Vec::new() }
     }
 
     pub fn put_variable<T: 'static>(&mut self, name: &str, value: T) {
-        self.insert(name, Box::new(value));
+        cellar_store_insert(self, name, Box::new(value));
     }
 
     pub fn check_variable<T: 'static>(&mut self, name: &str) -> bool {
-        self.holds(name, std::any::TypeId::of::<T>())
+        cellar_store_holds(self, name, std::any::TypeId::of::<T>())
     }
 
     pub fn take_variable<T: 'static>(&mut self, name: &str) -> T {
-        let value = self.take(name, std::any::TypeId::of::<T>());
-        // `take` checked that the value is a `T`, boxed by `put_variable::<T>`.
+        let value = cellar_store_take(self, name, std::any::TypeId::of::<T>());
+        // The library checked that the value is a `T`, boxed by `put_variable::<T>`.
         unsafe { *Box::from_raw(value.cast::<T>()) }
     }
 
@@ -35,66 +44,20 @@ impl VariableStore {
         name: &str,
         create: F,
     ) -> std::sync::Arc<T> {
-        if self.get(name).is_none() {
-            self.insert(name, Box::new(std::sync::Arc::new(create())));
+        if cellar_store_get(self, name).is_none() {
+            cellar_store_insert(self, name, Box::new(std::sync::Arc::new(create())));
         }
-        match self.get(name).and_then(|v| v.downcast_ref::<std::sync::Arc<T>>()) {
+        match cellar_store_get(self, name).and_then(|v| v.downcast_ref::<std::sync::Arc<T>>()) {
             Some(value) => std::sync::Arc::clone(value),
             None => panic!("lazy_arc {name} changed type"),
         }
     }
 
     pub fn merge(&mut self, mut other: VariableStore) {
-        for (name, value) in other.variables.drain(..) {
-            self.insert(&name, value);
-        }
+        cellar_store_merge(self, &mut other);
     }
-
-    fn position(&self, name: &str) -> Option<usize> {
-        self.variables.iter().position(|(n, _)| n == name)
-    }
-
-    fn get(&self, name: &str) -> Option<&Value> {
-        self.position(name).map(|i| &self.variables[i].1)
-    }
-
-    fn insert(&mut self, name: &str, value: Value) {
-        match self.position(name) {
-            Some(i) => self.variables[i].1 = value,
-            None => self.variables.push((name.to_owned(), value)),
-        }
-    }
-
-    fn remove(&mut self, name: &str) -> Option<Value> {
-        self.position(name).map(|i| self.variables.swap_remove(i).1)
-    }
-
-    fn holds(&self, name: &str, type_id: std::any::TypeId) -> bool {
-        match self.get(name) {
-            Some(value) if type_of(value) != type_id => changed_type(name),
-            _ => true,
-        }
-    }
-
-    fn take(&mut self, name: &str, type_id: std::any::TypeId) -> *mut u8 {
-        match self.remove(name) {
-            Some(value) if type_of(&value) == type_id => Box::into_raw(value).cast::<u8>(),
-            Some(_) => panic!("Variable changed type"),
-            None => panic!("Variable '{name}' has gone missing"),
-        }
-    }
-}
-
-fn type_of(value: &Value) -> std::any::TypeId {
-    (**value).type_id()
-}
-
-fn changed_type(name: &str) -> bool {
-    eprintln!("The type of the variable {name} was redefined, so was lost.");
-    println!("{VARIABLE_CHANGED_TYPE}{name}");
-    false
 }
 
 pub fn create_variable_store() -> *mut VariableStore {
-    Box::into_raw(Box::new(VariableStore::new()))
+    cellar_store_new()
 }

@@ -6,17 +6,23 @@
 //! that map anew: about half of the functions a small cell compiles, and a third of its rustc
 //! time at the level statement cells are built at (1). The kernel, as the rustc wrapper,
 //! puts in place of that module one with the same interface over a `Vec`
-//! (`compact_store.rs`), on the same lines, so evcxr's error positions still hold.
+//! (`compact_store.rs`), on the same lines, so evcxr's error positions still hold. Its work is
+//! done in a shared library built once with the seed (`library.rs`, `store_library.rs`): a cell
+//! compiles only the generic methods that box and unbox its variables, and rustc on a small
+//! statement cell takes about half the time it took with the store compiled into the cell.
 //!
 //! Every cell of a process must agree on the store's layout, so the replacement is all or
-//! nothing: it is made only when evcxr's module has exactly the interface ours provides (an
-//! evcxr that changed it keeps its own, in every cell), and a cell whose source cannot be
-//! rewritten is not built.
+//! nothing: it is made only when the library is there and evcxr's module has exactly the
+//! interface ours provides (an evcxr that changed it keeps its own, in every cell), and a cell
+//! whose source cannot be rewritten is not built.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 
 use quote::ToTokens;
+
+pub mod library;
 
 /// The module evcxr writes into cell crates, and ours.
 const MODULE_START: &str = "mod evcxr_internal_runtime {";
@@ -34,18 +40,42 @@ pub enum RewriteError {
     Write(String, std::io::Error),
 }
 
-/// Gives the cell crate whose root is `path` the compact store, when it has evcxr's; returns
-/// the source rustc will compile.
-pub fn use_compact_store(path: &Path) -> Result<String, RewriteError> {
+/// A cell crate's source as rustc will compile it.
+pub struct CellCrate {
+    pub source: String,
+    /// The rustc argument linking the crate to the store library, when the crate uses ours.
+    pub link: Option<OsString>,
+}
+
+/// Gives the cell crate whose root is `path` the compact store, when the store library is there
+/// (`library::from_env`) and the crate has evcxr's store.
+pub fn prepare(path: &Path) -> Result<CellCrate, RewriteError> {
+    prepare_with(path, library::from_env())
+}
+
+fn prepare_with(path: &Path, library: Option<PathBuf>) -> Result<CellCrate, RewriteError> {
     let shown = || path.display().to_string();
-    let source = std::fs::read_to_string(path).map_err(|e| RewriteError::Read(shown(), e))?;
-    match with_compact_store(&source) {
+    let read = std::fs::read_to_string(path).map_err(|e| RewriteError::Read(shown(), e))?;
+    let Some(library) = library else {
+        return Ok(CellCrate {
+            source: read,
+            link: None,
+        });
+    };
+    let source = match with_compact_store(&read) {
         Some(rewritten) => {
             std::fs::write(path, &rewritten).map_err(|e| RewriteError::Write(shown(), e))?;
-            Ok(rewritten)
+            rewritten
         }
-        None => Ok(source),
-    }
+        None => read,
+    };
+    let link = uses_compact_store(&source).then(|| library::link_argument(&library));
+    Ok(CellCrate { source, link })
+}
+
+/// Whether a cell crate's source holds our store (a line only ours has).
+fn uses_compact_store(source: &str) -> bool {
+    source.contains("safe fn cellar_store_new() -> *mut VariableStore;")
 }
 
 /// `source` with evcxr's store module replaced by ours, on the same lines; `None` when it has
@@ -129,10 +159,15 @@ fn interface(module: &str) -> Option<BTreeSet<String>> {
 mod tests {
     use super::*;
 
-    /// The compact store, compiled here to test what cells get (not all of it is used here).
+    /// The compact store, compiled here to test what cells get (not all of it is used here),
+    /// with the library's functions it calls.
     #[allow(dead_code)]
     mod compact {
         include!("compact_store.rs");
+    }
+    #[allow(dead_code)]
+    mod store_library {
+        include!("store_library.rs");
     }
     use compact::VariableStore;
 
@@ -329,18 +364,41 @@ pub fn create_variable_store() -> *mut VariableStore {
     }
 
     #[test]
-    fn the_file_is_rewritten_in_place() {
+    fn the_file_is_rewritten_in_place_and_linked_to_the_library() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("lib.rs");
+        let library = dir.path().join("variable-store-0123.so");
         std::fs::write(&path, cell_crate(MAP_STORE)).unwrap();
-        let compiled = use_compact_store(&path).unwrap();
-        assert!(compiled.contains("Vec<(String, Value)>"));
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), compiled);
+        let compiled = prepare_with(&path, Some(library.clone())).unwrap();
+        assert!(compiled.source.contains("Vec<(String, Value)>"));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), compiled.source);
+        assert_eq!(compiled.link, Some(library::link_argument(&library)));
+        // Built again (evcxr's fallback build of the same crate): still linked.
+        let again = prepare_with(&path, Some(library.clone())).unwrap();
+        assert_eq!(again.source, compiled.source);
+        assert_eq!(again.link, compiled.link);
         let missing = dir.path().join("missing.rs");
-        let error = use_compact_store(&missing).unwrap_err().to_string();
+        let error = prepare_with(&missing, Some(library))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(
             error.starts_with("could not read the cell crate's source"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn without_the_library_evcxrs_store_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lib.rs");
+        std::fs::write(&path, cell_crate(MAP_STORE)).unwrap();
+        let compiled = prepare_with(&path, None).unwrap();
+        assert_eq!(compiled.source, cell_crate(MAP_STORE));
+        assert_eq!(compiled.link, None);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            cell_crate(MAP_STORE)
         );
     }
 }
