@@ -9,7 +9,7 @@
 //! (`compact_store.rs`), on the same lines, so evcxr's error positions still hold. Its work is
 //! done in a shared library built once with the seed (`library.rs`, `store_library.rs`): a cell
 //! compiles only the generic methods that box and unbox its variables, and rustc on a small
-//! statement cell takes about half the time it took with the store compiled into the cell.
+//! statement cell takes about 60 % of the time it took with the store compiled into the cell.
 //!
 //! Every cell of a process must agree on the store's layout, so the replacement is all or
 //! nothing: it is made only when the library is there and evcxr's module has exactly the
