@@ -4,7 +4,7 @@
 //! library to it, by its path. Its file name carries a hash of its source, so a kept build
 //! (whose key holds rustc's arguments) never links a library of another source.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -40,11 +40,25 @@ pub fn link_argument(library: &Path) -> OsString {
 
 /// Builds the library into `folder`, with the `rustc` cells are built with, linked to the
 /// standard library's shared library as cells are (one `std` in the cell process).
+/// Libraries of other sources (an earlier kernel's) are removed: no new build links them.
 pub fn build(folder: &Path) -> Result<PathBuf> {
     let library = path_in(folder);
     let options = ["prefer-dynamic", "opt-level=2"];
     seed_libraries::compile(SOURCE, &library, &options, "the variable store library")?;
+    let earlier = std::fs::read_dir(folder)
+        .with_context(|| format!("listing {}", folder.display()))?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| *path != library && is_store_library(path));
+    for path in earlier {
+        std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+    }
     Ok(library)
+}
+
+fn is_store_library(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| name.starts_with("variable-store-") && name.ends_with(".so"))
 }
 
 #[cfg(test)]
@@ -53,9 +67,15 @@ mod tests {
     use std::process::Command;
 
     #[test]
-    fn the_library_exports_the_stores_functions() {
+    fn the_library_exports_the_stores_functions_and_replaces_earlier_ones() {
         let folder = tempfile::tempdir().unwrap();
+        let earlier = folder.path().join("variable-store-0123456789abcdef.so");
+        let other = folder.path().join("item-cell-library.so");
+        std::fs::write(&earlier, b"an earlier kernel's").unwrap();
+        std::fs::write(&other, b"kept").unwrap();
         let library = build(folder.path()).unwrap();
+        assert!(!earlier.exists());
+        assert!(other.exists());
         assert_eq!(library, path_in(folder.path()));
         let names = Command::new("nm").arg("-D").arg(&library).output().unwrap();
         let names = String::from_utf8_lossy(&names.stdout);

@@ -8,8 +8,8 @@
 //! puts in place of that module one with the same interface over a `Vec`
 //! (`compact_store.rs`), on the same lines, so evcxr's error positions still hold. Its work is
 //! done in a shared library built once with the seed (`library.rs`, `store_library.rs`): a cell
-//! compiles only the generic methods that box and unbox its variables, and rustc on a small
-//! statement cell takes about 60 % of the time it took with the store compiled into the cell.
+//! compiles only the generic methods that box and unbox its variables: 30–50 ms less rustc in
+//! each cell that takes or puts one (90 ms against 145 ms for a small statement cell).
 //!
 //! Every cell of a process must agree on the store's layout, so the replacement is all or
 //! nothing: it is made only when the library is there and evcxr's module has exactly the

@@ -1,7 +1,7 @@
 // The work of cellar's variable store, compiled once into a shared library in the seed folder
 // (see `library.rs`). Each cell crate's store (`compact_store.rs`) calls these functions, so no
-// cell compiles them: about 60 ms of rustc in every cell that takes or puts a variable. Both
-// are built by the same rustc, which gives the two definitions of `VariableStore` one layout.
+// cell compiles them: 30–50 ms of rustc in every cell that takes or puts a variable. Both are
+// built by the same rustc, which gives the two definitions of `VariableStore` one layout.
 
 pub const VARIABLE_CHANGED_TYPE: &str = "EVCXR_VARIABLE_CHANGED_TYPE:";
 
