@@ -18,6 +18,7 @@ Usage: python latency.py KERNEL NOTEBOOK... [--starts N] [--trips N] [--compute 
 """
 import argparse
 import collections
+import contextlib
 import json
 import os
 import re
@@ -81,12 +82,15 @@ def notebook_run(name, cells, env):
 
 def forget_earlier_kernels(name):
     """Removes what cellar kernels keep between them in the seed folder: the build folders
-    (`kernels/`) and the compiled cells (`compiled-cells/`)."""
+    (`kernels/`) and the compiled cells (`compiled-cells/`, and the count of their bytes)."""
     from jupyter_client.kernelspec import KernelSpecManager
     seed = KernelSpecManager().get_kernel_spec(name).env.get("CELLAR_SEED_DIR")
     if seed:
         for kept in ("kernels", "compiled-cells"):
             shutil.rmtree(os.path.join(seed, kept), ignore_errors=True)
+        # The running count of what the compiled cells hold.
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(os.path.join(seed, "compiled-cells.bytes"))
 
 
 def pair(name, cells):

@@ -80,25 +80,27 @@ pub fn restore(dir: &Path, build: &Build<'_>, source: &str) -> bool {
 }
 
 /// Keeps what a successful build wrote, under `root/key`.
+/// Returns the bytes the new entry holds (none when the build was kept already).
 pub fn keep(
     root: &Path,
     key: &str,
     build: &Build<'_>,
     source: &str,
     stderr: &str,
-) -> std::io::Result<()> {
+) -> std::io::Result<u64> {
     let dir = root.join(key);
     if dir.exists() {
-        return Ok(());
+        return Ok(0);
     }
     std::fs::create_dir_all(root)?;
     let writing = root.join(format!("{WRITING}{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir(&writing)?;
     let written = write_entry(&writing, build, source, stderr).and_then(|()| {
+        let size = folder_size(&writing);
         match std::fs::rename(&writing, &dir) {
             // Another kernel kept the same build first.
-            Err(_) if dir.exists() => std::fs::remove_dir_all(&writing),
-            other => other,
+            Err(_) if dir.exists() => std::fs::remove_dir_all(&writing).map(|()| 0),
+            other => other.map(|()| size),
         }
     });
     if written.is_err() {
@@ -158,34 +160,28 @@ fn write_entry(to: &Path, build: &Build<'_>, source: &str, stderr: &str) -> std:
 }
 
 /// Removes the least recently used entries while all of them hold more than `limit` bytes,
-/// and folders abandoned while being written.
-pub fn trim(root: &Path, limit: u64) {
+/// and folders abandoned while being written; returns the bytes the entries left hold.
+pub fn trim(root: &Path, limit: u64) -> u64 {
     let Ok(folders) = std::fs::read_dir(root) else {
-        return;
+        return 0;
     };
     let mut entries = Vec::new();
     for folder in folders.flatten() {
         let path = folder.path();
-        let used = folder
-            .metadata()
-            .and_then(|m| m.modified())
-            .unwrap_or(SystemTime::UNIX_EPOCH);
+        let Ok(metadata) = folder.metadata() else {
+            continue;
+        };
+        if !metadata.is_dir() {
+            continue;
+        }
+        let used = metadata.modified().unwrap_or(SystemTime::UNIX_EPOCH);
         if folder.file_name().to_string_lossy().starts_with(WRITING) {
             if used.elapsed().is_ok_and(|age| age > ABANDONED) {
                 let _ = std::fs::remove_dir_all(&path);
             }
             continue;
         }
-        let size: u64 = std::fs::read_dir(&path)
-            .map(|files| {
-                files
-                    .flatten()
-                    .filter_map(|f| f.metadata().ok())
-                    .map(|m| m.len())
-                    .sum()
-            })
-            .unwrap_or(0);
-        entries.push((used, size, path));
+        entries.push((used, folder_size(&path), path));
     }
     let mut total: u64 = entries.iter().map(|(_, size, _)| size).sum();
     entries.sort();
@@ -197,6 +193,20 @@ pub fn trim(root: &Path, limit: u64) {
             total -= size;
         }
     }
+    total
+}
+
+/// The bytes of the files in `folder` (an entry holds no folders).
+fn folder_size(folder: &Path) -> u64 {
+    std::fs::read_dir(folder)
+        .map(|files| {
+            files
+                .flatten()
+                .filter_map(|f| f.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 /// The path of an artifact notification (`{"$message_type":"artifact","artifact":…}`).
@@ -335,7 +345,16 @@ mod tests {
         let cache = tempfile::tempdir().unwrap();
         let first = Folder::new();
         let stderr = first.compiled(b"\x7fELF library", PLAIN, "");
-        keep(cache.path(), "k", &first.build(), "struct A;", &stderr).unwrap();
+        let held = keep(cache.path(), "k", &first.build(), "struct A;", &stderr).unwrap();
+        let files = std::fs::read_dir(cache.path().join("k")).unwrap();
+        let sizes: u64 = files.map(|f| f.unwrap().metadata().unwrap().len()).sum();
+        assert_eq!(held, sizes);
+        assert!(held >= b"\x7fELF library".len() as u64);
+        // Kept once: the same build again adds nothing.
+        assert_eq!(
+            keep(cache.path(), "k", &first.build(), "struct A;", &stderr).unwrap(),
+            0
+        );
 
         let second = Folder::new();
         assert!(restore(
@@ -456,7 +475,8 @@ mod tests {
             .unwrap()
             .set_modified(now - ABANDONED - Duration::from_secs(1))
             .unwrap();
-        trim(cache.path(), 2000);
+        std::fs::write(cache.path().join("a file"), b"not an entry").unwrap();
+        assert_eq!(trim(cache.path(), 2000), 2000);
         let left: Vec<_> = ["old", "middle", "new"]
             .into_iter()
             .filter(|name| cache.path().join(name).exists())

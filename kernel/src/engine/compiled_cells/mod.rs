@@ -11,12 +11,14 @@
 //!
 //! Entries live in `<seed>/compiled-cells/<key>/`, next to the build folders they serve. Each
 //! is written to a temporary folder and renamed into place, so two kernels at once never see
-//! half an entry; the least recently used go once all of them pass [`SIZE_LIMIT`]. Only
-//! builds that succeeded are kept.
+//! half an entry; the least recently used go once all of them pass [`SIZE_LIMIT`], which a
+//! running count tells without scanning the folder on every build (`space_used`). Only builds
+//! that succeeded are kept.
 
 mod canonical;
 mod entry;
 mod key;
+mod space_used;
 
 use super::rustc_wrapper::{crate_root, option_values};
 use std::ffi::OsString;
@@ -122,8 +124,8 @@ impl CompiledCells {
         let _ = std::io::stderr().write_all(&output.stderr);
         if let (true, Some((build, source, key))) = (output.status.success(), &keyed) {
             let stderr = String::from_utf8_lossy(&output.stderr);
-            if entry::keep(&self.root, key, build, source, &stderr).is_ok() {
-                entry::trim(&self.root, SIZE_LIMIT);
+            if let Ok(added) = entry::keep(&self.root, key, build, source, &stderr) {
+                space_used::add(&self.root, added, SIZE_LIMIT);
             }
         }
         output.status.code().unwrap_or(101)
