@@ -9,9 +9,10 @@
 //! third of a small item cell's build. A build numbered past the library's last function, or
 //! without the library, is compiled as before.
 
-use anyhow::Result;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+
+use anyhow::Result;
 
 use super::cell_crate_linking;
 use super::rustc_wrapper::option_values;
