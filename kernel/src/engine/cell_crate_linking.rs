@@ -89,7 +89,18 @@ fn shared_library_extern(extern_arg: &str) -> OsString {
     let Some((name, path)) = extern_arg.split_once('=') else {
         return extern_arg.into();
     };
-    let mut library = PathBuf::from(path);
+    let library = shared_library_beside(Path::new(path));
+    if library.exists() {
+        format!("{name}={}", library.display()).into()
+    } else {
+        extern_arg.into()
+    }
+}
+
+/// Where cargo puts the shared library of a dependency whose rlib is `rlib` (it may not be
+/// there: not every dependency is built as one).
+pub fn shared_library_beside(rlib: &Path) -> PathBuf {
+    let mut library = rlib.to_path_buf();
     if let Some(stem) = library
         .file_name()
         .and_then(OsStr::to_str)
@@ -97,12 +108,7 @@ fn shared_library_extern(extern_arg: &str) -> OsString {
     {
         library = library.with_file_name(format!("{}{stem}", std::env::consts::DLL_PREFIX));
     }
-    let library = library.with_extension(std::env::consts::DLL_EXTENSION);
-    if library.exists() {
-        format!("{name}={}", library.display()).into()
-    } else {
-        extern_arg.into()
-    }
+    library.with_extension(std::env::consts::DLL_EXTENSION)
 }
 
 #[cfg(test)]

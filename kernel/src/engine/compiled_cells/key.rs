@@ -11,6 +11,7 @@
 
 use super::canonical::canonical;
 use super::Build;
+use crate::engine::cell_crate_linking;
 use crate::engine::rustc_wrapper::{core_library, option_values};
 use std::path::{Path, PathBuf};
 
@@ -47,7 +48,7 @@ fn linked_libraries(build: &Build<'_>) -> Vec<PathBuf> {
                 .split_once('=')
                 .map(|(_, p)| PathBuf::from(p))
         })
-        .flat_map(|library| [library.with_extension("so"), library])
+        .flat_map(|library| [cell_crate_linking::shared_library_beside(&library), library])
         .collect()
 }
 

@@ -73,9 +73,9 @@ fn prepare_with(path: &Path, library: Option<PathBuf>) -> Result<CellCrate, Rewr
     Ok(CellCrate { source, link })
 }
 
-/// Whether a cell crate's source holds our store (a line only ours has).
+/// Whether a cell crate's source holds our store, as `with_compact_store` writes it.
 fn uses_compact_store(source: &str) -> bool {
-    source.contains("safe fn cellar_store_new() -> *mut VariableStore;")
+    source.contains(&compact_body())
 }
 
 /// `source` with evcxr's store module replaced by ours, on the same lines; `None` when it has
