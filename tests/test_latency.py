@@ -302,6 +302,33 @@ def test_a_cell_of_items_reports_its_errors_and_the_next_cell_uses_its_items(ker
     assert result_text(outputs) == "42"
 
 
+def test_the_check_of_a_cell_of_items_leaves_out_only_bodies_the_cell_cannot_break(kernel):
+    _, kc = kernel
+    tag = uuid.uuid4().hex[:8]
+    for cell in [
+        f"#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]\nstruct Rec{tag} {{ n: u32 }}",
+        f"fn read{tag}(r: &Rec{tag}) -> u32 {{\n    r.n + 1\n}}",
+        f"fn other{tag}() -> u32 {{\n    7\n}}",
+    ]:
+        reply, _ = run_cell(kc, cell)
+        assert reply["status"] == "ok", reply
+    # A new item: the earlier bodies and serde impls are left out of its check, on their lines.
+    reply, _ = run_cell(kc, f"fn third{tag}() -> u32 {{ other{tag}() + 1 }}")
+    assert reply["status"] == "ok", reply
+    _, outputs = run_cell(kc, ":last_compile_dir")
+    source = (pathlib.Path(result_text(outputs).strip()) / "src" / "lib.rs").read_text()
+    assert f"fn read{tag}(r: &Rec{tag}) -> u32 {{ loop {{}}\n\n}}" in source, source
+    assert f"fn third{tag}() -> u32 {{ other{tag}() + 1 }}" in source, source
+    assert f"impl serde :: Serialize for Rec{tag} {{" in source, source
+    # A cell that redefines the struct breaks the body reading its old field: checked in full,
+    # the error is the cell's.
+    reply, _ = run_cell(kc, f"struct Rec{tag} {{ m: u32 }}")
+    assert reply["status"] == "error" and "no field `n`" in reply["evalue"], reply
+    # Every cell that runs compiles all of them in full.
+    _, outputs = run_cell(kc, f"read{tag}(&Rec{tag} {{ n: 1 }}) + third{tag}()")
+    assert result_text(outputs) == "10"
+
+
 def test_cells_keep_their_variables_in_the_kernels_compact_store(kernel):
     _, kc = kernel
     tag = uuid.uuid4().hex[:8]

@@ -226,9 +226,11 @@ impl Runner {
             Err(error) => return failed(CellError::new("CellRewriteError", error.to_string())),
         };
         if self.level_choice == LevelChoice::Kernel {
-            if let Err(error) =
-                cell_crate_flags::choose(&self.shared.paths.cell_work, prepared.work)
-            {
+            if let Err(error) = cell_crate_flags::choose(
+                &self.shared.paths.cell_work,
+                prepared.work,
+                prepared.declares.as_ref(),
+            ) {
                 eprintln!("cellar: could not say how the cell is built: {error}");
             }
         }

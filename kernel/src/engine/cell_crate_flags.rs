@@ -17,9 +17,13 @@
 //! The kernel writes what the cell does (items only, or statements) in a file of its workspace
 //! before each build, and the wrapper takes the level from it. A user who runs `:opt` chooses
 //! for every crate, and the kernel steps aside: the file is removed then.
+//!
+//! For a cell of items, a second line names what the cell declares, when the kernel can tell
+//! (`declares NAME…`): its check leaves out what cannot fail through those names.
 
 use super::notebook::CellWork;
 use super::rustc_wrapper;
+use std::collections::BTreeSet;
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
 
@@ -43,9 +47,24 @@ pub fn level_for(work: CellWork) -> &'static str {
     }
 }
 
-/// Says what the cell of the next builds does.
-pub fn choose(file: &Path, work: CellWork) -> std::io::Result<()> {
-    std::fs::write(file, work_name(work))
+/// The line before the names a cell of items declares.
+const DECLARES: &str = "declares";
+
+/// Says what the cell of the next builds does, and the names it declares when known.
+pub fn choose(
+    file: &Path,
+    work: CellWork,
+    declares: Option<&BTreeSet<String>>,
+) -> std::io::Result<()> {
+    let mut text = work_name(work).to_string();
+    if let Some(names) = declares {
+        text.push_str(&format!("\n{DECLARES}"));
+        for name in names {
+            text.push(' ');
+            text.push_str(name);
+        }
+    }
+    std::fs::write(file, text)
 }
 
 /// The user chose a level with `:opt`: every crate follows evcxr's.
@@ -67,11 +86,23 @@ pub fn chosen() -> Option<CellWork> {
     read(Path::new(&std::env::var_os(FILE_ENV)?))
 }
 
+/// The names the cell being built declares, when the kernel said.
+pub fn declared() -> Option<BTreeSet<String>> {
+    read_declared(Path::new(&std::env::var_os(FILE_ENV)?))
+}
+
 fn read(file: &Path) -> Option<CellWork> {
     let text = std::fs::read_to_string(file).ok()?;
+    let first = text.lines().next().unwrap_or_default();
     [CellWork::DefinesOnly, CellWork::RunsStatements]
         .into_iter()
-        .find(|work| work_name(*work) == text.trim())
+        .find(|work| work_name(*work) == first.trim())
+}
+
+fn read_declared(file: &Path) -> Option<BTreeSet<String>> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let mut words = text.lines().nth(1)?.split_whitespace();
+    (words.next()? == DECLARES).then(|| words.map(str::to_string).collect())
 }
 
 fn work_name(work: CellWork) -> &'static str {
@@ -195,9 +226,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("cell-work");
         for work in [CellWork::DefinesOnly, CellWork::RunsStatements] {
-            choose(&file, work).unwrap();
+            choose(&file, work, None).unwrap();
             assert_eq!(read(&file), Some(work));
+            assert_eq!(read_declared(&file), None);
         }
+        let names: BTreeSet<String> = ["Grid".to_string(), "grid".to_string()].into();
+        choose(&file, CellWork::DefinesOnly, Some(&names)).unwrap();
+        assert_eq!(read(&file), Some(CellWork::DefinesOnly));
+        assert_eq!(read_declared(&file), Some(names));
+        choose(&file, CellWork::DefinesOnly, Some(&BTreeSet::new())).unwrap();
+        assert_eq!(read_declared(&file), Some(BTreeSet::new()));
         std::fs::write(&file, "").unwrap();
         assert_eq!(read(&file), None);
     }

@@ -8,13 +8,18 @@
 //! whose `run_user_code_1` … `run_user_code_4096` hand the store back untouched. That is about a
 //! third of a small item cell's build. A build numbered past the library's last function, or
 //! without the library, is compiled as before.
+//!
+//! The check leaves out the earlier items' bodies that cannot fail through what the cell
+//! declares (`notebook::leave_out_unchanged_bodies`), when the kernel said what that is.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
+use super::cell_crate_flags;
 use super::cell_crate_linking;
+use super::notebook;
 use super::rustc_wrapper::option_values;
 use super::seed_libraries;
 
@@ -48,6 +53,20 @@ impl CheckedBuild {
         let out_dir = PathBuf::from(option_values(args, "--out-dir").next()?);
         let checking = check_only(args)?;
         Some((CheckedBuild { library, out_dir }, checking))
+    }
+
+    /// Rewrites the crate root `root` (holding `source`) for the check: the bodies the cell
+    /// cannot make fail are left out. Any failure leaves the crate whole, to be checked in full.
+    pub fn leave_out_unchanged_bodies(&self, root: &Path, source: &str) {
+        let Some(declared) = cell_crate_flags::declared() else {
+            return;
+        };
+        if let Some(lighter) = notebook::leave_out_unchanged_bodies(source, &declared) {
+            if let Err(error) = std::fs::write(root, lighter) {
+                eprintln!("cellar: could not write {}: {error}", root.display());
+                let _ = std::fs::write(root, source);
+            }
+        }
     }
 
     /// Puts the library where rustc would have written the cell's, once rustc checked it.

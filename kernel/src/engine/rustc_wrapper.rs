@@ -63,6 +63,11 @@ pub fn hand_over() {
             Some(cell_crate) => cell_build_plan(&args, &cell_crate.source),
             None => (None, None),
         };
+        if let (Some(build), Some(cell_crate), Some(root)) =
+            (&checked, &cell_crate, crate_root(&args))
+        {
+            build.leave_out_unchanged_bodies(root, &cell_crate.source);
+        }
         let store_link = cell_crate.and_then(|cell_crate| cell_crate.link);
         let metadata = std_metadata();
         let compiled_cells = is_cell.then(CompiledCells::from_env).flatten();

@@ -96,7 +96,7 @@ impl Workspace {
             lifetime,
         };
         // evcxr's first build (`42`) runs what it compiles.
-        cell_crate_flags::choose(&workspace.cell_work_file(), CellWork::RunsStatements)
+        cell_crate_flags::choose(&workspace.cell_work_file(), CellWork::RunsStatements, None)
             .context("writing how the first cell is built")?;
         Ok(workspace)
     }

@@ -245,10 +245,9 @@ pub(super) fn kind_of(item: &syn::Item) -> Option<ItemKind> {
     }
 }
 
-fn impl_identity(block: &syn::ItemImpl) -> BlockIdentity {
-    let text = |tokens: &dyn ToTokens| tokens.to_token_stream().to_string();
-    let self_name = type_name(&block.self_ty);
-    let defines = block
+/// The names of the functions, consts and types an impl block defines.
+pub(super) fn associated_names(block: &syn::ItemImpl) -> BTreeSet<String> {
+    block
         .items
         .iter()
         .filter_map(|item| match item {
@@ -257,7 +256,13 @@ fn impl_identity(block: &syn::ItemImpl) -> BlockIdentity {
             syn::ImplItem::Type(t) => Some(t.ident.to_string()),
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+fn impl_identity(block: &syn::ItemImpl) -> BlockIdentity {
+    let text = |tokens: &dyn ToTokens| tokens.to_token_stream().to_string();
+    let self_name = type_name(&block.self_ty);
+    let defines = associated_names(block);
     match &block.trait_ {
         Some((negative, path, _)) => BlockIdentity::TraitImpl {
             key: format!(
@@ -284,7 +289,7 @@ fn impl_identity(block: &syn::ItemImpl) -> BlockIdentity {
 }
 
 /// The name of the type an impl is for: `Frame` in `impl Display for Frame<T>`.
-fn type_name(ty: &syn::Type) -> String {
+pub(super) fn type_name(ty: &syn::Type) -> String {
     match ty {
         syn::Type::Path(path) => path
             .path

@@ -126,6 +126,11 @@ impl<'a> LineIndex<'a> {
         LineIndex { starts, text }
     }
 
+    /// The text the positions are in.
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
     /// The byte offset of character `column` of line `line` (both from 0); a column past the
     /// end of the line is its end.
     pub fn at(&self, line: usize, column: usize) -> Option<usize> {

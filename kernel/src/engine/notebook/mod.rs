@@ -14,6 +14,7 @@ mod edits;
 mod expansion;
 mod ownership;
 mod result_display;
+mod unchanged_bodies;
 
 pub use cell_items::CellWork;
 use cell_items::{BlockIdentity, CellItems, ItemKind};
@@ -25,6 +26,7 @@ use ownership::{anchor, anchor_name, free_name, tombstone, Owner};
 use quote::ToTokens;
 pub use result_display::{changes_formatting, ResultDisplay, SHOW_METHOD};
 use std::collections::{BTreeMap, BTreeSet};
+pub use unchanged_bodies::leave_out as leave_out_unchanged_bodies;
 
 /// A cell as the engine gets it from the handler.
 #[derive(Debug, Clone, Copy)]
@@ -47,6 +49,9 @@ pub struct Prepared {
     pub display: ResultDisplay,
     /// Whether `source` runs anything once built (a cell that does not parse is taken to).
     pub work: CellWork,
+    /// For a cell of items, the names `source` declares, when they can be told: the check of
+    /// its build leaves out what cannot fail through them (`unchanged_bodies`).
+    pub declares: Option<BTreeSet<String>>,
 }
 
 /// Why a cell could not be prepared.
@@ -111,6 +116,7 @@ impl Notebook {
                 notebook: self.clone(),
                 display: ResultDisplay::Evcxr,
                 work: CellWork::RunsStatements,
+                declares: None,
             });
         };
         let mut next = self.clone();
@@ -294,12 +300,19 @@ impl Notebook {
             edits.insert(0, edit);
         }
         let edited = edits::apply(cell.code, edits)?;
+        let declares = match parsed.work {
+            CellWork::DefinesOnly => {
+                CellItems::parse(&edited.text).and_then(|sent| unchanged_bodies::declared_by(&sent))
+            }
+            CellWork::RunsStatements => None,
+        };
         Ok(Prepared {
             source: edited.text,
             map: edited.map,
             notebook: next,
             display,
             work: parsed.work,
+            declares,
         })
     }
 

@@ -1,0 +1,501 @@
+//! What the check of a cell of items can leave out: the bodies it checked before.
+//!
+//! A cell of items only is checked, not compiled (`checked_cells`). But evcxr writes every
+//! earlier item of the notebook into each cell's crate, so that check type-checks and
+//! borrow-checks every function body and every derived `serde` impl again: in the
+//! cached-functions notebook, from 90 ms of rustc at its first item cell to 280 ms at its last.
+//!
+//! An earlier item passed its check when its cell ran. Its body can only fail now through
+//! something this cell declares: a name it mentions, directly or through the items it mentions
+//! (a struct whose field type the cell redefines, a method a trait impl of the cell adds; a
+//! method of an inherent impl is reached through its type, which code that calls it mentions or
+//! reaches through what returns the type). So for
+//! the check, a body that reaches none of the cell's names becomes `loop {}`, and the derived
+//! `Serialize`/`Deserialize` of such a type become impls without bodies. Every build that runs
+//! code, a cell with statements, still compiles all of them in full.
+//!
+//! The rewrite keeps every line where it was, so rustc's diagnostics map back to the cells as
+//! evcxr expects: a body keeps its line breaks, and the impls go after the last line.
+
+use super::cell_items::{associated_names, kind_of, type_name, CellItems, ItemKind};
+use super::dependencies::Idents;
+use super::edits::{self, Edit, LineIndex};
+use proc_macro2::{LineColumn, TokenStream};
+use quote::ToTokens;
+use std::collections::BTreeSet;
+use std::ops::Range;
+
+/// Attributes a function may carry and still have its body left out: none of them reads it.
+const INERT_ATTRIBUTES: [&str; 13] = [
+    "doc",
+    "allow",
+    "warn",
+    "deny",
+    "expect",
+    "inline",
+    "cold",
+    "must_use",
+    "track_caller",
+    "deprecated",
+    "no_mangle",
+    "unsafe",
+    "export_name",
+];
+
+/// The names a cell of items declares (its items', the methods of its impls, what its `use`
+/// items bring in), as the check of its build needs them; `None` when it has anything whose
+/// names the kernel cannot tell (a glob import). A macro call makes a cell one of statements,
+/// which is compiled whole.
+pub fn declared_by(cell: &CellItems) -> Option<BTreeSet<String>> {
+    let mut names = BTreeSet::new();
+    for item in &cell.items {
+        names.extend(declared_names(&item.item)?);
+        if let ItemKind::Block(identity) = &item.kind {
+            names.extend(identity.names().into_iter().map(str::to_string));
+        }
+    }
+    Some(names)
+}
+
+/// `source` (a crate of earlier items and the cell's, whose names are `cell_declares`) with the
+/// bodies and derived serde impls left out that cannot fail through the cell; `None` when
+/// nothing is left out, or the source cannot be read that way.
+pub fn leave_out(source: &str, cell_declares: &BTreeSet<String>) -> Option<String> {
+    let file = syn::parse_file(source).ok()?;
+    let unchanged = unchanged_items(&file.items, cell_declares)?;
+    let lines = LineIndex::new(source);
+    let mut rewrite = Rewrite::default();
+    for item in unchanged {
+        rewrite.item(item, &lines)?;
+    }
+    if rewrite.edits.is_empty() {
+        return None;
+    }
+    let mut text = edits::apply(source, rewrite.edits).ok()?.text;
+    text.push_str(&rewrite.appended);
+    Some(text)
+}
+
+/// The items of `items` that reach none of `cell_declares`; `None` when one that does declares
+/// names no one can tell.
+fn unchanged_items<'a>(
+    items: &'a [syn::Item],
+    cell_declares: &BTreeSet<String>,
+) -> Option<Vec<&'a syn::Item>> {
+    let mentions: Vec<Idents> = items
+        .iter()
+        .map(|item| Idents::of(item.to_token_stream()))
+        .collect();
+    let mut reached = cell_declares.clone();
+    let mut changed = vec![false; items.len()];
+    loop {
+        let mut grew = false;
+        for (index, item) in items.iter().enumerate() {
+            if !changed[index] && !mentions[index].0.is_disjoint(&reached) {
+                changed[index] = true;
+                reached.extend(declared_names(item)?);
+                grew = true;
+            }
+        }
+        if !grew {
+            break;
+        }
+    }
+    Some(
+        items
+            .iter()
+            .zip(changed)
+            .filter_map(|(item, changed)| (!changed).then_some(item))
+            .collect(),
+    )
+}
+
+/// The names an item puts in scope, and the associated items a trait impl adds (an inherent
+/// impl stands for its type); `None` when they cannot be told from its text (a macro call, a
+/// glob import of anything but the kernel's own modules of a cached function, whose names their
+/// `mod` item declares).
+fn declared_names(item: &syn::Item) -> Option<Vec<String>> {
+    match item {
+        syn::Item::Trait(t) => {
+            let mut names = vec![t.ident.to_string()];
+            names.extend(t.items.iter().filter_map(|item| match item {
+                syn::TraitItem::Fn(f) => Some(f.sig.ident.to_string()),
+                syn::TraitItem::Const(c) => Some(c.ident.to_string()),
+                syn::TraitItem::Type(t) => Some(t.ident.to_string()),
+                _ => None,
+            }));
+            Some(names)
+        }
+        syn::Item::Impl(block) if block.trait_.is_none() => Some(vec![type_name(&block.self_ty)]),
+        syn::Item::Impl(block) => Some(associated_names(block).into_iter().collect()),
+        syn::Item::Mod(m) => {
+            let mut names = vec![m.ident.to_string()];
+            for inner in m.content.iter().flat_map(|(_, items)| items) {
+                names.extend(declared_names(inner)?);
+            }
+            Some(names)
+        }
+        syn::Item::ForeignMod(block) => Some(
+            block
+                .items
+                .iter()
+                .filter_map(|item| match item {
+                    syn::ForeignItem::Fn(f) => Some(f.sig.ident.to_string()),
+                    syn::ForeignItem::Static(s) => Some(s.ident.to_string()),
+                    syn::ForeignItem::Type(t) => Some(t.ident.to_string()),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        syn::Item::Use(u) => imported_names(&u.tree),
+        other => match kind_of(other)? {
+            ItemKind::Named { name } => Some(vec![name]),
+            ItemKind::Import { names } => Some(names),
+            ItemKind::Block(_) => None,
+        },
+    }
+}
+
+/// What a `use` tree brings into scope; `None` for a glob of anything but a kernel module or
+/// the module around (`super::*`, whose names are declared there).
+fn imported_names(tree: &syn::UseTree) -> Option<Vec<String>> {
+    match tree {
+        syn::UseTree::Path(p)
+            if ["super", "crate"].contains(&p.ident.to_string().as_str())
+                && matches!(*p.tree, syn::UseTree::Glob(_)) =>
+        {
+            Some(Vec::new())
+        }
+        syn::UseTree::Path(p) if p.ident.to_string().starts_with(KERNEL_MODULE_PREFIX) => {
+            match &*p.tree {
+                syn::UseTree::Glob(_) => Some(Vec::new()),
+                other => imported_names(other),
+            }
+        }
+        syn::UseTree::Path(p) => imported_names(&p.tree),
+        syn::UseTree::Name(n) => Some(vec![n.ident.to_string()]),
+        syn::UseTree::Rename(r) => Some(vec![r.rename.to_string()]),
+        syn::UseTree::Glob(_) => None,
+        syn::UseTree::Group(g) => {
+            let mut names = Vec::new();
+            for tree in &g.items {
+                names.extend(imported_names(tree)?);
+            }
+            Some(names)
+        }
+    }
+}
+
+/// The modules the kernel generates beside a cached function (`__cellar_<name>`).
+const KERNEL_MODULE_PREFIX: &str = "__cellar_";
+
+/// The edits that leave bodies and serde impls out, and the impls that take their place.
+#[derive(Default)]
+struct Rewrite {
+    edits: Vec<Edit>,
+    appended: String,
+}
+
+impl Rewrite {
+    fn item(&mut self, item: &syn::Item, lines: &LineIndex) -> Option<()> {
+        match item {
+            syn::Item::Fn(f) => self.function(&f.attrs, &f.sig, &f.block, item, lines),
+            syn::Item::Impl(block) => {
+                for inner in &block.items {
+                    if let syn::ImplItem::Fn(f) = inner {
+                        self.function(&f.attrs, &f.sig, &f.block, inner, lines)?;
+                    }
+                }
+                Some(())
+            }
+            syn::Item::Mod(m) => {
+                for inner in m.content.iter().flat_map(|(_, items)| items) {
+                    self.item(inner, lines)?;
+                }
+                Some(())
+            }
+            syn::Item::Struct(s) if s.generics.params.is_empty() => {
+                let mut helpers: Vec<&syn::Attribute> = s.attrs.iter().collect();
+                helpers.extend(s.fields.iter().flat_map(|field| &field.attrs));
+                self.serde_derives(&s.attrs, &s.ident, helpers, lines)
+            }
+            syn::Item::Enum(e) if e.generics.params.is_empty() => {
+                let mut helpers: Vec<&syn::Attribute> = e.attrs.iter().collect();
+                for variant in &e.variants {
+                    helpers.extend(&variant.attrs);
+                    helpers.extend(variant.fields.iter().flat_map(|field| &field.attrs));
+                }
+                self.serde_derives(&e.attrs, &e.ident, helpers, lines)
+            }
+            _ => Some(()),
+        }
+    }
+
+    /// Leaves out a function's body, when nothing about the function reads it.
+    fn function(
+        &mut self,
+        attrs: &[syn::Attribute],
+        sig: &syn::Signature,
+        block: &syn::Block,
+        whole: &dyn ToTokens,
+        lines: &LineIndex,
+    ) -> Option<()> {
+        let returns_impl = sig
+            .output
+            .to_token_stream()
+            .into_iter()
+            .any(|token| token.to_string() == "impl");
+        if sig.constness.is_some() || returns_impl || !attrs.iter().all(is_inert) {
+            return Some(());
+        }
+        let start = offset(lines, first_position(whole.to_token_stream())?)?;
+        let braces = &block.brace_token.span;
+        let body = offset(lines, braces.open().start())?..offset(lines, braces.close().end())?;
+        // Its parameters are unused now; the check must not warn about them.
+        self.edits
+            .push(Edit::insert(start, "#[allow(unused_variables)] "));
+        self.edits.push(Edit {
+            text: format!("{{ loop {{}}{}}}", line_breaks(lines, &body)),
+            range: body,
+        });
+        Some(())
+    }
+
+    /// Replaces the derived `Serialize` and `Deserialize` of a type by impls without bodies, and
+    /// blanks its `#[serde(…)]` attributes, which only the derives read.
+    fn serde_derives(
+        &mut self,
+        attrs: &[syn::Attribute],
+        name: &syn::Ident,
+        helpers: Vec<&syn::Attribute>,
+        lines: &LineIndex,
+    ) -> Option<()> {
+        let mut derive_edits = Vec::new();
+        let mut impls = String::new();
+        for attr in attrs.iter().filter(|attr| attr.path().is_ident("derive")) {
+            let Ok(paths) = attr.parse_args_with(
+                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+            ) else {
+                return Some(());
+            };
+            let (serde, kept): (Vec<&syn::Path>, Vec<&syn::Path>) =
+                paths.iter().partition(|path| serde_trait(path).is_some());
+            if serde.is_empty() {
+                continue;
+            }
+            for path in serde {
+                let path_text = path.to_token_stream().to_string();
+                impls.push_str(&match serde_trait(path)? {
+                    SerdeTrait::Serialize => format!(
+                        "impl {path_text} for {name} {{ fn serialize<CellarS: ::serde::Serializer>(&self, _: CellarS) -> ::core::result::Result<CellarS::Ok, CellarS::Error> {{ loop {{}} }} }}\n"
+                    ),
+                    SerdeTrait::Deserialize => format!(
+                        "impl<'de> {path_text}<'de> for {name} {{ fn deserialize<CellarD: ::serde::Deserializer<'de>>(_: CellarD) -> ::core::result::Result<Self, CellarD::Error> {{ loop {{}} }} }}\n"
+                    ),
+                });
+            }
+            let range = tokens_range(lines, attr.to_token_stream())?;
+            let kept = kept
+                .iter()
+                .map(|path| path.to_token_stream().to_string())
+                .collect::<Vec<_>>();
+            let derive = if kept.is_empty() {
+                String::new()
+            } else {
+                format!("#[derive({})]", kept.join(", "))
+            };
+            derive_edits.push(Edit {
+                text: derive + &line_breaks(lines, &range),
+                range,
+            });
+        }
+        if derive_edits.is_empty() {
+            return Some(());
+        }
+        for helper in helpers
+            .into_iter()
+            .filter(|attr| attr.path().is_ident("serde"))
+        {
+            let range = tokens_range(lines, helper.to_token_stream())?;
+            derive_edits.push(Edit {
+                text: line_breaks(lines, &range),
+                range,
+            });
+        }
+        self.edits.extend(derive_edits);
+        self.appended.push('\n');
+        self.appended.push_str(&impls);
+        Some(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SerdeTrait {
+    Serialize,
+    Deserialize,
+}
+
+/// Which serde trait a derive names (`Serialize`, `serde::Deserialize`…), if one.
+fn serde_trait(path: &syn::Path) -> Option<SerdeTrait> {
+    match path.segments.last()?.ident.to_string().as_str() {
+        "Serialize" => Some(SerdeTrait::Serialize),
+        "Deserialize" => Some(SerdeTrait::Deserialize),
+        _ => None,
+    }
+}
+
+fn is_inert(attr: &syn::Attribute) -> bool {
+    attr.path()
+        .get_ident()
+        .is_some_and(|ident| INERT_ATTRIBUTES.contains(&ident.to_string().as_str()))
+}
+
+/// The line breaks of `range` in the text: what keeps the lines after it in place.
+fn line_breaks(lines: &LineIndex, range: &Range<usize>) -> String {
+    "\n".repeat(lines.text()[range.clone()].matches('\n').count())
+}
+
+fn first_position(tokens: TokenStream) -> Option<LineColumn> {
+    Some(tokens.into_iter().next()?.span().start())
+}
+
+/// Where a token of a whole parsed file stands: lines count from 1, columns chars from 0.
+fn offset(lines: &LineIndex, position: LineColumn) -> Option<usize> {
+    lines.at(position.line.checked_sub(1)?, position.column)
+}
+
+fn tokens_range(lines: &LineIndex, tokens: TokenStream) -> Option<Range<usize>> {
+    let start = first_position(tokens.clone())?;
+    let end = tokens.into_iter().last()?.span().end();
+    Some(offset(lines, start)?..offset(lines, end)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> BTreeSet<String> {
+        list.iter().map(|name| name.to_string()).collect()
+    }
+
+    fn lines_of(text: &str) -> usize {
+        text.lines().count()
+    }
+
+    #[test]
+    fn a_body_that_reaches_nothing_of_the_cell_is_left_out_on_the_same_lines() {
+        let source = "fn old(x: u32) -> u32 {\n    x + 1\n}\nfn new() -> u32 { 2 }\n";
+        let out = leave_out(source, &names(&["new"])).unwrap();
+        assert!(
+            out.starts_with("#[allow(unused_variables)] fn old(x: u32) -> u32 { loop {}\n\n}\n"),
+            "{out}"
+        );
+        assert!(out.contains("fn new() -> u32 { 2 }"), "{out}");
+        assert_eq!(lines_of(&out), lines_of(source));
+    }
+
+    #[test]
+    fn what_reaches_the_cell_through_other_items_is_kept_whole() {
+        // `B` is redefined by the cell; `A` holds a `B`; `f` reads an `A`'s field.
+        let source = "struct A { b: B }\nfn f(a: &A) -> usize { a.b.len() }\nfn g() -> u8 { 1 }\nstruct B;\n";
+        let out = leave_out(source, &names(&["B"])).unwrap();
+        assert!(out.contains("fn f(a: &A) -> usize { a.b.len() }"), "{out}");
+        assert!(out.contains("fn g() -> u8 { loop {}}"), "{out}");
+    }
+
+    #[test]
+    fn a_method_name_a_trait_impl_of_the_cell_adds_keeps_its_callers_whole() {
+        let source = "struct P;\nfn call(p: &P) -> u8 { p.size() }\nimpl P { fn other(&self) -> u8 { 0 } }\n";
+        let out = leave_out(source, &names(&["size"])).unwrap();
+        assert!(out.contains("{ p.size() }"), "{out}");
+        assert!(out.contains("fn other(&self) -> u8 { loop {}}"), "{out}");
+    }
+
+    #[test]
+    fn an_inherent_impl_is_reached_through_its_type() {
+        // The cell changes `New`; `Old::make` returns one, so `Old` and whoever has an `Old`
+        // (through `get`) are checked in full; `count` only shares a method name.
+        let source = "struct Old;\nimpl Old { fn make(&self) -> New { New } }\nfn get() -> Old { Old }\nfn use_it() -> u8 { get().make().0 }\nfn count(v: &Vec<u8>) -> usize { v.len() }\nimpl Other { fn make(&self) {} }\n";
+        let out = leave_out(source, &names(&["New"])).unwrap();
+        assert!(out.contains("fn make(&self) -> New { New }"), "{out}");
+        assert!(out.contains("{ get().make().0 }"), "{out}");
+        assert!(
+            out.contains("fn count(v: &Vec<u8>) -> usize { loop {}}"),
+            "{out}"
+        );
+        assert!(
+            out.contains("impl Other { #[allow(unused_variables)] fn make(&self) { loop {}} }"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn const_fns_impl_trait_returns_and_attribute_macros_keep_their_bodies() {
+        let source = "const fn c() -> u8 { 1 }\nfn i() -> impl Fn() { || () }\n#[tokio::main]\nasync fn m() { work().await }\n";
+        assert_eq!(leave_out(source, &names(&["other"])), None);
+    }
+
+    #[test]
+    fn serde_derives_become_impls_without_bodies_after_the_last_line() {
+        let source = "#[derive(Clone, serde::Serialize, Deserialize)]\n#[serde(rename_all = \"camelCase\")]\nstruct S {\n    #[serde(default)]\n    x: u32,\n}\n";
+        let out = leave_out(source, &names(&["other"])).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        let (kept, added) = lines.split_at(lines_of(source));
+        assert_eq!(
+            kept,
+            [
+                "#[derive(Clone)]",
+                "",
+                "struct S {",
+                "    ",
+                "    x: u32,",
+                "}"
+            ]
+        );
+        let added = added.join("\n");
+        assert!(added.contains("impl serde :: Serialize for S {"), "{out}");
+        assert!(
+            added.contains("impl<'de> Deserialize<'de> for S {"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn generic_types_keep_their_derives() {
+        let source = "#[derive(serde::Serialize)]\nstruct W<T> { t: T }\n";
+        assert_eq!(leave_out(source, &names(&["other"])), None);
+    }
+
+    #[test]
+    fn a_glob_import_reached_by_the_cell_leaves_everything_in() {
+        let source = "use helpers::*;\nfn f() -> u8 { helpers::g() }\n";
+        assert_eq!(leave_out(source, &names(&["helpers"])), None);
+    }
+
+    #[test]
+    fn the_kernels_cached_function_modules_declare_their_function() {
+        let source = "mod __cellar_load { use super::*; pub fn load() -> u8 { 1 } }\nuse __cellar_load::*;\nfn user() -> u8 { load() }\nfn other() -> u8 { 3 }\n";
+        let out = leave_out(source, &names(&["load"])).unwrap();
+        assert!(out.contains("pub fn load() -> u8 { 1 }"), "{out}");
+        assert!(out.contains("fn user() -> u8 { load() }"), "{out}");
+        assert!(out.contains("fn other() -> u8 { loop {}}"), "{out}");
+    }
+
+    #[test]
+    fn a_cell_declares_its_items_methods_and_imports() {
+        let cell = CellItems::parse(
+            "use std::fmt::Display;\nstruct Q;\nimpl Q { fn get(&self) -> u8 { 1 } }\n",
+        )
+        .unwrap();
+        let declared = declared_by(&cell).unwrap();
+        assert_eq!(declared, names(&["Display", "Q"]));
+        let cell = CellItems::parse("impl std::fmt::Display for Q { fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { Ok(()) } }\n").unwrap();
+        assert_eq!(declared_by(&cell).unwrap(), names(&["Display", "Q", "fmt"]));
+    }
+
+    #[test]
+    fn a_cell_with_a_glob_import_declares_what_no_one_can_tell() {
+        let glob = CellItems::parse("use std::collections::*;\n").unwrap();
+        assert_eq!(declared_by(&glob), None);
+    }
+}
