@@ -240,12 +240,14 @@ impl Rewrite {
         whole: &dyn ToTokens,
         lines: &LineIndex,
     ) -> Option<()> {
-        let returns_impl = sig
-            .output
-            .to_token_stream()
-            .into_iter()
-            .any(|token| token.to_string() == "impl");
-        if sig.constness.is_some() || returns_impl || !attrs.iter().all(is_inert) {
+        // An `impl Trait` return type needs the body's type; an impl block in the body counts
+        // for the whole crate.
+        let has_impl = |tokens: TokenStream| Idents::of(tokens).0.contains("impl");
+        if sig.constness.is_some()
+            || has_impl(sig.output.to_token_stream())
+            || has_impl(block.to_token_stream())
+            || !attrs.iter().all(is_inert)
+        {
             return Some(());
         }
         let start = offset(lines, first_position(whole.to_token_stream())?)?;
@@ -430,8 +432,8 @@ mod tests {
     }
 
     #[test]
-    fn const_fns_impl_trait_returns_and_attribute_macros_keep_their_bodies() {
-        let source = "const fn c() -> u8 { 1 }\nfn i() -> impl Fn() { || () }\n#[tokio::main]\nasync fn m() { work().await }\n";
+    fn const_fns_impl_trait_returns_impls_inside_and_attribute_macros_keep_their_bodies() {
+        let source = "const fn c() -> u8 { 1 }\nfn i() -> (impl Fn(), u8) { (|| (), 1) }\nfn setup() { impl Show for Q {} }\n#[tokio::main]\nasync fn m() { work().await }\n";
         assert_eq!(leave_out(source, &names(&["other"])), None);
     }
 
