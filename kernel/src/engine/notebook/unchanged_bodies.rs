@@ -9,10 +9,10 @@
 //! something this cell declares: a name it mentions, directly or through the items it mentions
 //! (a struct whose field type the cell redefines, a method a trait impl of the cell adds; a
 //! method of an inherent impl is reached through its type, which code that calls it mentions or
-//! reaches through what returns the type). So for
-//! the check, a body that reaches none of the cell's names becomes `loop {}`, and the derived
-//! `Serialize`/`Deserialize` of such a type become impls without bodies. Every build that runs
-//! code, a cell with statements, still compiles all of them in full.
+//! reaches through what returns the type). So for the check, a body that reaches none of the
+//! cell's names becomes `loop {}`, and the derived `Serialize`/`Deserialize` of such a type
+//! become impls without bodies. Every build that runs code, a cell with statements, still
+//! compiles all of them in full.
 //!
 //! The rewrite keeps every line where it was, so rustc's diagnostics map back to the cells as
 //! evcxr expects: a body keeps its line breaks, and the impls go after the last line.
@@ -25,7 +25,8 @@ use quote::ToTokens;
 use std::collections::BTreeSet;
 use std::ops::Range;
 
-/// Attributes a function may carry and still have its body left out: none of them reads it.
+/// Attributes a function (or its impl block) may carry and still have its body left out: none
+/// of them reads it. An attribute macro (`#[tokio::main]`, `#[async_trait]`) would.
 const INERT_ATTRIBUTES: [&str; 13] = [
     "doc",
     "allow",
@@ -42,8 +43,8 @@ const INERT_ATTRIBUTES: [&str; 13] = [
     "export_name",
 ];
 
-/// The names a cell of items declares (its items', the methods of its impls, what its `use`
-/// items bring in), as the check of its build needs them; `None` when it has anything whose
+/// The names a cell of items declares (its items', its impls' types and traits, the methods of
+/// its trait impls, what its `use` items bring in), as the check of its build needs them; `None` when it has anything whose
 /// names the kernel cannot tell (a glob import). A macro call makes a cell one of statements,
 /// which is compiled whole.
 pub fn declared_by(cell: &CellItems) -> Option<BTreeSet<String>> {
@@ -200,7 +201,7 @@ impl Rewrite {
     fn item(&mut self, item: &syn::Item, lines: &LineIndex) -> Option<()> {
         match item {
             syn::Item::Fn(f) => self.function(&f.attrs, &f.sig, &f.block, item, lines),
-            syn::Item::Impl(block) => {
+            syn::Item::Impl(block) if block.attrs.iter().all(is_inert) => {
                 for inner in &block.items {
                     if let syn::ImplItem::Fn(f) = inner {
                         self.function(&f.attrs, &f.sig, &f.block, inner, lines)?;
@@ -433,7 +434,7 @@ mod tests {
 
     #[test]
     fn const_fns_impl_trait_returns_impls_inside_and_attribute_macros_keep_their_bodies() {
-        let source = "const fn c() -> u8 { 1 }\nfn i() -> (impl Fn(), u8) { (|| (), 1) }\nfn setup() { impl Show for Q {} }\n#[tokio::main]\nasync fn m() { work().await }\n";
+        let source = "const fn c() -> u8 { 1 }\nfn i() -> (impl Fn(), u8) { (|| (), 1) }\nfn setup() { impl Show for Q {} }\n#[tokio::main]\nasync fn m() { work().await }\n#[async_trait]\nimpl Go for Q { async fn go(&self) { work().await } }\n";
         assert_eq!(leave_out(source, &names(&["other"])), None);
     }
 
