@@ -81,28 +81,31 @@ pub fn sets_level(cell: &str) -> bool {
     super::commands::has_command_line(cell, &[":opt"])
 }
 
+/// What the kernel said of the cell being built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChosenBuild {
+    pub work: CellWork,
+    /// The names a cell of items declares, when the kernel could tell.
+    pub declares: Option<BTreeSet<String>>,
+}
+
 /// What the cell being built does, when the kernel chooses how it is built.
-pub fn chosen() -> Option<CellWork> {
+pub fn chosen() -> Option<ChosenBuild> {
     read(Path::new(&std::env::var_os(FILE_ENV)?))
 }
 
-/// The names the cell being built declares, when the kernel said.
-pub fn declared() -> Option<BTreeSet<String>> {
-    read_declared(Path::new(&std::env::var_os(FILE_ENV)?))
-}
-
-fn read(file: &Path) -> Option<CellWork> {
+fn read(file: &Path) -> Option<ChosenBuild> {
     let text = std::fs::read_to_string(file).ok()?;
-    let first = text.lines().next().unwrap_or_default();
-    [CellWork::DefinesOnly, CellWork::RunsStatements]
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or_default();
+    let work = [CellWork::DefinesOnly, CellWork::RunsStatements]
         .into_iter()
-        .find(|work| work_name(*work) == first.trim())
-}
-
-fn read_declared(file: &Path) -> Option<BTreeSet<String>> {
-    let text = std::fs::read_to_string(file).ok()?;
-    let mut words = text.lines().nth(1)?.split_whitespace();
-    (words.next()? == DECLARES).then(|| words.map(str::to_string).collect())
+        .find(|work| work_name(*work) == first.trim())?;
+    let declares = lines.next().and_then(|line| {
+        let mut words = line.split_whitespace();
+        (words.next()? == DECLARES).then(|| words.map(str::to_string).collect())
+    });
+    Some(ChosenBuild { work, declares })
 }
 
 fn work_name(work: CellWork) -> &'static str {
@@ -225,17 +228,19 @@ mod tests {
     fn the_file_names_what_the_cell_does() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("cell-work");
+        let chosen = |work, declares| Some(ChosenBuild { work, declares });
         for work in [CellWork::DefinesOnly, CellWork::RunsStatements] {
             choose(&file, work, None).unwrap();
-            assert_eq!(read(&file), Some(work));
-            assert_eq!(read_declared(&file), None);
+            assert_eq!(read(&file), chosen(work, None));
         }
         let names: BTreeSet<String> = ["Grid".to_string(), "grid".to_string()].into();
         choose(&file, CellWork::DefinesOnly, Some(&names)).unwrap();
-        assert_eq!(read(&file), Some(CellWork::DefinesOnly));
-        assert_eq!(read_declared(&file), Some(names));
+        assert_eq!(read(&file), chosen(CellWork::DefinesOnly, Some(names)));
         choose(&file, CellWork::DefinesOnly, Some(&BTreeSet::new())).unwrap();
-        assert_eq!(read_declared(&file), Some(BTreeSet::new()));
+        assert_eq!(
+            read(&file),
+            chosen(CellWork::DefinesOnly, Some(BTreeSet::new()))
+        );
         std::fs::write(&file, "").unwrap();
         assert_eq!(read(&file), None);
     }

@@ -15,7 +15,7 @@
 //! compiling and when the cell crate's build ran (see `wrapper_reports`).
 
 use super::build_timing::{self, CellBuild};
-use super::cell_crate_flags;
+use super::cell_crate_flags::{self, ChosenBuild};
 use super::cell_crate_linking;
 use super::checked_cells::CheckedBuild;
 use super::compiled_cells::CompiledCells;
@@ -150,13 +150,13 @@ fn cell_build_plan(
     args: &[OsString],
     source: &str,
 ) -> (Option<Vec<OsString>>, Option<CheckedBuild>) {
-    let Some(work) = cell_crate_flags::chosen() else {
+    let Some(ChosenBuild { work, declares }) = cell_crate_flags::chosen() else {
         return (None, None);
     };
     let leveled = cell_crate_flags::rewrite(args, cell_crate_flags::level_for(work));
     if work == CellWork::DefinesOnly {
         if let Some((build, checking)) =
-            CheckedBuild::plan(leveled.as_deref().unwrap_or(args), source)
+            CheckedBuild::plan(leveled.as_deref().unwrap_or(args), source, declares)
         {
             return (Some(checking), Some(build));
         }

@@ -44,9 +44,9 @@ const INERT_ATTRIBUTES: [&str; 13] = [
 ];
 
 /// The names a cell of items declares (its items', its impls' types and traits, the methods of
-/// its trait impls, what its `use` items bring in), as the check of its build needs them; `None` when it has anything whose
-/// names the kernel cannot tell (a glob import). A macro call makes a cell one of statements,
-/// which is compiled whole.
+/// its trait impls, what its `use` items bring in), as the check of its build needs them;
+/// `None` when it has anything whose names the kernel cannot tell (a glob import). A macro call
+/// makes a cell one of statements, which is compiled whole.
 pub fn declared_by(cell: &CellItems) -> Option<BTreeSet<String>> {
     let mut names = BTreeSet::new();
     for item in &cell.items {
