@@ -215,12 +215,16 @@ impl Rewrite {
                 }
                 Some(())
             }
-            syn::Item::Struct(s) if s.generics.params.is_empty() => {
+            syn::Item::Struct(s)
+                if s.generics.params.is_empty() && s.attrs.iter().all(is_type_inert) =>
+            {
                 let mut helpers: Vec<&syn::Attribute> = s.attrs.iter().collect();
                 helpers.extend(s.fields.iter().flat_map(|field| &field.attrs));
                 self.serde_derives(&s.attrs, &s.ident, helpers, lines)
             }
-            syn::Item::Enum(e) if e.generics.params.is_empty() => {
+            syn::Item::Enum(e)
+                if e.generics.params.is_empty() && e.attrs.iter().all(is_type_inert) =>
+            {
                 let mut helpers: Vec<&syn::Attribute> = e.attrs.iter().collect();
                 for variant in &e.variants {
                     helpers.extend(&variant.attrs);
@@ -353,6 +357,18 @@ fn is_inert(attr: &syn::Attribute) -> bool {
         .is_some_and(|ident| INERT_ATTRIBUTES.contains(&ident.to_string().as_str()))
 }
 
+/// Attributes a type may carry besides the inert ones and still have its serde derives
+/// replaced: an attribute macro on it (`#[serde_as]`) reads them, and would see them gone.
+const TYPE_ATTRIBUTES: [&str; 4] = ["derive", "serde", "repr", "non_exhaustive"];
+
+fn is_type_inert(attr: &syn::Attribute) -> bool {
+    is_inert(attr)
+        || attr
+            .path()
+            .get_ident()
+            .is_some_and(|ident| TYPE_ATTRIBUTES.contains(&ident.to_string().as_str()))
+}
+
 /// The line breaks of `range` in the text: what keeps the lines after it in place.
 fn line_breaks(lines: &LineIndex, range: &Range<usize>) -> String {
     "\n".repeat(lines.text()[range.clone()].matches('\n').count())
@@ -466,6 +482,12 @@ mod tests {
     #[test]
     fn generic_types_keep_their_derives() {
         let source = "#[derive(serde::Serialize)]\nstruct W<T> { t: T }\n";
+        assert_eq!(leave_out(source, &names(&["other"])), None);
+    }
+
+    #[test]
+    fn types_under_an_attribute_macro_keep_their_derives() {
+        let source = "#[serde_with::serde_as]\n#[derive(serde::Serialize)]\nstruct S {\n    #[serde_as(as = \"DisplayFromStr\")]\n    x: u32,\n}\n";
         assert_eq!(leave_out(source, &names(&["other"])), None);
     }
 
