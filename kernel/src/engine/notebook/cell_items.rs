@@ -264,11 +264,15 @@ fn impl_identity(block: &syn::ItemImpl) -> BlockIdentity {
     let self_name = type_name(&block.self_ty);
     let defines = associated_names(block);
     match &block.trait_ {
-        Some((negative, path, _)) => BlockIdentity::TraitImpl {
+        Some((path, _)) => BlockIdentity::TraitImpl {
             key: format!(
                 "impl {} {}{} for {}",
                 text(&block.generics),
-                if negative.is_some() { "!" } else { "" },
+                if block.modifiers.polarity.is_some() {
+                    "!"
+                } else {
+                    ""
+                },
                 text(path),
                 text(&block.self_ty)
             ),

@@ -75,6 +75,7 @@ pub fn method_as_fn(method: &syn::ImplItemFn) -> syn::ItemFn {
     syn::ItemFn {
         attrs: method.attrs.clone(),
         vis: method.vis.clone(),
+        modifiers: method.modifiers.clone(),
         sig: method.sig.clone(),
         block: Box::new(method.block.clone()),
     }
