@@ -352,9 +352,7 @@ fn serde_trait(path: &syn::Path) -> Option<SerdeTrait> {
 }
 
 fn is_inert(attr: &syn::Attribute) -> bool {
-    attr.path()
-        .get_ident()
-        .is_some_and(|ident| INERT_ATTRIBUTES.contains(&ident.to_string().as_str()))
+    is_named_one_of(attr, &INERT_ATTRIBUTES)
 }
 
 /// Attributes a type may carry besides the inert ones and still have its serde derives
@@ -362,11 +360,14 @@ fn is_inert(attr: &syn::Attribute) -> bool {
 const TYPE_ATTRIBUTES: [&str; 4] = ["derive", "serde", "repr", "non_exhaustive"];
 
 fn is_type_inert(attr: &syn::Attribute) -> bool {
-    is_inert(attr)
-        || attr
-            .path()
-            .get_ident()
-            .is_some_and(|ident| TYPE_ATTRIBUTES.contains(&ident.to_string().as_str()))
+    is_inert(attr) || is_named_one_of(attr, &TYPE_ATTRIBUTES)
+}
+
+/// Whether the attribute's path is a single name among `names`.
+fn is_named_one_of(attr: &syn::Attribute, names: &[&str]) -> bool {
+    attr.path()
+        .get_ident()
+        .is_some_and(|ident| names.contains(&ident.to_string().as_str()))
 }
 
 /// The line breaks of `range` in the text: what keeps the lines after it in place.
