@@ -6,6 +6,7 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import time
 import uuid
@@ -395,3 +396,18 @@ def test_a_rust_src_path_the_user_set_is_what_rust_analyzer_reads(tmp_path):
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=False)
+
+
+def test_cargo_and_rust_analyzer_run_the_toolchains_own_rustc_unless_the_user_named_one(tmp_path):
+    # rustup's proxy on PATH would choose the toolchain again before every one of the rustc
+    # commands a workspace load runs; the kernel names the toolchain's rustc, beside its sysroot.
+    sysroot = subprocess.run(["rustc", "--print", "sysroot"], cwd=tmp_path, capture_output=True, text=True,
+                             check=True).stdout.strip()
+    with _new_kernel(tmp_path) as kc:
+        _, outputs = run_cell(kc, 'std::env::var("RUSTC").unwrap()')
+        assert json.loads(result_text(outputs)) == str(pathlib.Path(sysroot) / "bin" / "rustc")
+    user_rustc = shutil.which("rustc")
+    with _new_kernel(tmp_path, env={"RUSTC": user_rustc}) as kc:
+        reply, outputs = run_cell(kc, 'let named = std::env::var("RUSTC").unwrap();\nnamed')
+        assert reply["status"] == "ok", outputs
+        assert json.loads(result_text(outputs)) == user_rustc

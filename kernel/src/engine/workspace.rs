@@ -121,6 +121,7 @@ impl Workspace {
         );
         if let Some(libdir) = crate::toolchain::target_libdir() {
             std_source::point_analysis_at_copy(&self.seed, &libdir);
+            crate::toolchain::name_rustc_in_env(&libdir);
             // Dependencies are shared libraries linked against the toolchain's libstd.so; rustc
             // (loading proc macros) and the cell process must find it. The relative rpath rustc
             // records does not survive copying the seed, so name the folder outright.

@@ -38,12 +38,8 @@ pub fn content() -> Value {
 fn rust_version() -> &'static str {
     static VERSION: OnceLock<String> = OnceLock::new();
     VERSION.get_or_init(|| {
-        std::process::Command::new("rustc")
-            .arg("--version")
-            .output()
-            .ok()
-            .and_then(|out| String::from_utf8(out.stdout).ok())
-            .and_then(|text| text.split_whitespace().nth(1).map(str::to_string))
+        crate::toolchain::rustc_version_line()
+            .and_then(|line| line.split_whitespace().nth(1).map(str::to_string))
             .unwrap_or_default()
     })
 }
