@@ -24,6 +24,7 @@ pub(super) use other::{chunks, mark, write_fd, write_saved, Capture};
 #[cfg(unix)]
 mod unix {
     use super::{Chunk, Stream, MAX_RECORDED};
+    use crate::replay::posix;
     use std::io::Write;
     use std::os::fd::RawFd;
     use std::sync::{Arc, Mutex, MutexGuard};
@@ -93,8 +94,8 @@ mod unix {
             };
             // SAFETY: plain descriptor calls on descriptors this module owns.
             unsafe {
-                libc::dup2(active.saved[0], 1);
-                libc::dup2(active.saved[1], 2);
+                posix::dup2(active.saved[0], 1);
+                posix::dup2(active.saved[1], 2);
                 write_all(active.stop[1], b"x");
             }
             if let Some(forwarder) = self.forwarder.take() {
@@ -109,7 +110,7 @@ mod unix {
                 .chain(active.stop)
             {
                 // SAFETY: closing descriptors this module opened, once.
-                unsafe { libc::close(fd) };
+                unsafe { posix::close(fd) };
             }
             let mut recorder = lock(&active.recorder);
             let mut chunks = std::mem::take(&mut recorder.chunks);
@@ -134,8 +135,8 @@ mod unix {
         // SAFETY: duplicating and redirecting descriptors; every failure path closes what it made.
         let saved = unsafe {
             [
-                libc::fcntl(1, libc::F_DUPFD_CLOEXEC, 3),
-                libc::fcntl(2, libc::F_DUPFD_CLOEXEC, 3),
+                posix::fcntl(1, posix::F_DUPFD_CLOEXEC, 3),
+                posix::fcntl(2, posix::F_DUPFD_CLOEXEC, 3),
             ]
         };
         if saved.contains(&-1) {
@@ -144,12 +145,12 @@ mod unix {
             ]);
         }
         unsafe {
-            libc::fcntl(out[0], libc::F_SETFL, libc::O_NONBLOCK);
-            libc::fcntl(err[0], libc::F_SETFL, libc::O_NONBLOCK);
-            libc::dup2(out[1], 1);
-            libc::dup2(err[1], 2);
-            libc::close(out[1]);
-            libc::close(err[1]);
+            posix::fcntl(out[0], posix::F_SETFL, posix::O_NONBLOCK);
+            posix::fcntl(err[0], posix::F_SETFL, posix::O_NONBLOCK);
+            posix::dup2(out[1], 1);
+            posix::dup2(err[1], 2);
+            posix::close(out[1]);
+            posix::close(err[1]);
         }
         let active = Active {
             saved,
@@ -170,8 +171,8 @@ mod unix {
             Ok(forwarder) => Some((active, forwarder)),
             Err(_) => {
                 unsafe {
-                    libc::dup2(saved[0], 1);
-                    libc::dup2(saved[1], 2);
+                    posix::dup2(saved[0], 1);
+                    posix::dup2(saved[1], 2);
                 }
                 close_all(&[out[0], err[0], stop[0], stop[1], saved[0], saved[1]])
             }
@@ -181,25 +182,25 @@ mod unix {
     /// The forwarder: wait for output or the stop signal, drain, repeat; drain once more at stop.
     fn forward(active: Active) {
         let mut polled = [
-            libc::pollfd {
+            posix::pollfd {
                 fd: active.pipes[0],
-                events: libc::POLLIN,
+                events: posix::POLLIN,
                 revents: 0,
             },
-            libc::pollfd {
+            posix::pollfd {
                 fd: active.pipes[1],
-                events: libc::POLLIN,
+                events: posix::POLLIN,
                 revents: 0,
             },
-            libc::pollfd {
+            posix::pollfd {
                 fd: active.stop[0],
-                events: libc::POLLIN,
+                events: posix::POLLIN,
                 revents: 0,
             },
         ];
         loop {
             // SAFETY: polling three valid descriptors.
-            let ready = unsafe { libc::poll(polled.as_mut_ptr(), 3, -1) };
+            let ready = unsafe { posix::poll(polled.as_mut_ptr(), 3, -1) };
             if ready < 0
                 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
             {
@@ -211,8 +212,8 @@ mod unix {
             }
             // A pipe whose writers are all gone (hang-up) would wake poll forever: stop polling it.
             for entry in &mut polled[..2] {
-                if entry.revents & (libc::POLLHUP | libc::POLLERR) != 0
-                    && entry.revents & libc::POLLIN == 0
+                if entry.revents & (posix::POLLHUP | posix::POLLERR) != 0
+                    && entry.revents & posix::POLLIN == 0
                 {
                     entry.fd = -1;
                 }
@@ -228,7 +229,7 @@ mod unix {
             loop {
                 // SAFETY: reading into a buffer we own, of its length.
                 let n = unsafe {
-                    libc::read(active.pipes[i], buffer.as_mut_ptr().cast(), buffer.len())
+                    posix::read(active.pipes[i], buffer.as_mut_ptr().cast(), buffer.len())
                 };
                 if n <= 0 {
                     if n < 0
@@ -297,18 +298,18 @@ mod unix {
     fn write_all(fd: RawFd, mut bytes: &[u8]) {
         while !bytes.is_empty() {
             // SAFETY: writing from a slice we borrow, of its length.
-            let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+            let n = unsafe { posix::write(fd, bytes.as_ptr().cast(), bytes.len()) };
             if n < 0 {
                 match std::io::Error::last_os_error().kind() {
                     std::io::ErrorKind::Interrupted => continue,
                     std::io::ErrorKind::WouldBlock => {
-                        let mut entry = libc::pollfd {
+                        let mut entry = posix::pollfd {
                             fd,
-                            events: libc::POLLOUT,
+                            events: posix::POLLOUT,
                             revents: 0,
                         };
                         // SAFETY: polling one valid descriptor.
-                        unsafe { libc::poll(&mut entry, 1, 100) };
+                        unsafe { posix::poll(&mut entry, 1, 100) };
                         continue;
                     }
                     _ => return,
@@ -321,14 +322,14 @@ mod unix {
     fn pipe() -> Option<[RawFd; 2]> {
         let mut fds = [0; 2];
         // SAFETY: `pipe2` fills the two descriptors on success.
-        (unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } == 0).then_some(fds)
+        (unsafe { posix::pipe2(fds.as_mut_ptr(), posix::O_CLOEXEC) } == 0).then_some(fds)
     }
 
     fn close_all<T>(fds: &[RawFd]) -> Option<T> {
         for &fd in fds {
             if fd >= 0 {
                 // SAFETY: closing descriptors this module opened.
-                unsafe { libc::close(fd) };
+                unsafe { posix::close(fd) };
             }
         }
         None

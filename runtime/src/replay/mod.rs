@@ -13,6 +13,8 @@
 //! live, and lands in the running recording). On other platforms than Unix nothing is recorded.
 
 mod capture;
+#[cfg(unix)]
+mod posix;
 
 use std::cell::Cell;
 use std::io::Write;
