@@ -411,3 +411,63 @@ def test_cargo_and_rust_analyzer_run_the_toolchains_own_rustc_unless_the_user_na
         reply, outputs = run_cell(kc, 'let named = std::env::var("RUSTC").unwrap();\nnamed')
         assert reply["status"] == "ok", outputs
         assert json.loads(result_text(outputs)) == user_rustc
+
+
+def _host_target():
+    version = subprocess.run(["rustc", "-vV"], capture_output=True, text=True, check=True).stdout
+    return next(line.split(": ", 1)[1] for line in version.splitlines() if line.startswith("host: "))
+
+
+def _crates_reached(crate, rustflags):
+    """The crates `crate` reaches on this machine's platform, as cargo lists them for
+    rust-analyzer (`cargo metadata --filter-platform`) with `rustflags` in RUSTFLAGS."""
+    env = {**os.environ, "RUSTFLAGS": rustflags}
+    out = subprocess.run(["cargo", "metadata", "--format-version", "1", "--filter-platform", _host_target()],
+                         cwd=crate, env=env, capture_output=True, text=True, check=True).stdout
+    metadata = json.loads(out)
+    names = {package["id"]: package["name"] for package in metadata["packages"]}
+    deps = {node["id"]: [dep["pkg"] for dep in node["deps"]] for node in metadata["resolve"]["nodes"]}
+    reached, todo = set(), [metadata["resolve"]["root"]]
+    while todo:
+        package = todo.pop()
+        if package not in reached:
+            reached.add(package)
+            todo.extend(deps[package])
+    return {names[package] for package in reached}
+
+
+def test_rust_analyzer_is_shown_the_runtime_without_the_crates_it_is_built_from(tmp_path):
+    # The kernel sets `--cfg cellar_analysis` in the RUSTFLAGS its rust-analyzer's cargo sees;
+    # the runtime's build dependencies are left out under it, the cells' build keeps them.
+    runtime = pathlib.Path(__file__).resolve().parent.parent / "runtime"
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "lib.rs").write_text("")
+    (tmp_path / "Cargo.toml").write_text(
+        '[package]\nname = "cell"\nversion = "0.1.0"\nedition = "2024"\n\n'
+        f'[dependencies]\ncellar = {{ path = {json.dumps(str(runtime))} }}\n'
+        'serde = { version = "1", features = ["derive"] }\n')
+    built = _crates_reached(tmp_path, "")
+    seen = _crates_reached(tmp_path, "--cfg cellar_analysis")
+    only_built = {"blake3", "postcard", "serde_json", "lru", "cellar-macros"}
+    assert only_built <= built, built
+    assert {"cell", "cellar", "serde"} <= seen and seen.isdisjoint(only_built), seen
+
+
+def test_cells_see_the_users_rustflags_not_the_cfg_the_kernel_adds(tmp_path):
+    with _new_kernel(tmp_path, env={"RUSTFLAGS": "--cfg from_the_user"}) as kc:
+        _, outputs = run_cell(kc, 'std::env::var("RUSTFLAGS").unwrap()')
+        assert json.loads(result_text(outputs)) == "--cfg from_the_user"
+        reply, _ = run_cell(kc, "#[cellar::cache_data]\nfn evens(n: u32) -> Vec<u32> { (0..n).filter(|x| x % 2 == 0).collect() }")
+        assert reply["status"] == "ok", reply
+        # rust-analyzer types the variable through the runtime as it was shown it.
+        reply, outputs = run_cell(kc, "let some = evens(7);\nsome.len()")
+        assert reply["status"] == "ok", outputs
+        assert result_text(outputs) == "4"
+    without = {key: value for key, value in os.environ.items() if key != "RUSTFLAGS"}
+    km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=STARTUP_TIMEOUT, cwd=str(tmp_path), env=without)
+    try:
+        _, outputs = run_cell(kc, 'std::env::var("RUSTFLAGS").is_err()')
+        assert result_text(outputs) == "true"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)

@@ -6,6 +6,7 @@
 //! cell runs. Interrupts do not go through the queue: they kill the child (evcxr has no softer
 //! way to stop running code), which evcxr notices and replaces with a fresh one.
 
+mod analysis_view;
 mod build_folders;
 mod build_progress;
 mod build_timing;

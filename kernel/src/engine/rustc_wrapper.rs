@@ -14,6 +14,7 @@
 //! evcxr's wrapper would (see `cell_crate_linking`), and tells the kernel which crate starts
 //! compiling and when the cell crate's build ran (see `wrapper_reports`).
 
+use super::analysis_view;
 use super::build_timing::{self, CellBuild};
 use super::cell_crate_flags::{self, ChosenBuild};
 use super::cell_crate_linking;
@@ -29,6 +30,8 @@ use std::process::{Command, Stdio};
 const WRAP_RUSTC: &str = "EVCXR_RUSTC_WRAPPER";
 const FORCE_DYLIB: &str = "EVCXR_FORCE_DYLIB";
 const CORE_EXTERN: &str = "EVCXR_CORE_EXTERN";
+/// Set by evcxr for the process that runs cells.
+const CELL_PROCESS: &str = "EVCXR_IS_RUNTIME";
 /// The crate evcxr builds each cell into.
 pub const CELL_CRATE: &str = "ctx";
 /// The crate name cargo gives rustc when it only asks what rustc can do.
@@ -140,6 +143,9 @@ pub fn hand_over() {
             }
             std::process::exit(code);
         }
+    }
+    if std::env::var_os(CELL_PROCESS).is_some() {
+        analysis_view::take_out();
     }
     evcxr::runtime_hook();
 }

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use super::build_folders::{self, BuildFolder};
 use super::notebook::CellWork;
 use super::{
-    cell_crate_flags, checked_cells, compiled_cells, std_source, variable_store, wrapper_reports,
-    EnginePaths,
+    analysis_view, cell_crate_flags, checked_cells, compiled_cells, std_source, variable_store,
+    wrapper_reports, EnginePaths,
 };
 use crate::runtime_source::RuntimePaths;
 use cellar::protocol::{CONTROL_SOCKET_ENV, SESSION_FILE_ENV, STORE_DIR_ENV};
@@ -119,6 +119,7 @@ impl Workspace {
             variable_store::library::LIBRARY_ENV,
             variable_store::library::path_in(&self.seed),
         );
+        analysis_view::set_for_analysis();
         if let Some(libdir) = crate::toolchain::target_libdir() {
             std_source::point_analysis_at_copy(&self.seed, &libdir);
             crate::toolchain::name_rustc_in_env(&libdir);
