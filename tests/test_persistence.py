@@ -223,3 +223,30 @@ def test_the_nothing_lost_notebook_hits_after_a_crash_and_in_a_later_run(tmp_pat
     second = execute(tmp_path)
     assert "downloading 7 days" in stdout(second, "first"), "outputs replayed from disk"
     assert "ran 1 time(s)" in stdout(second, "first"), "a separate run hit the cache folder"
+
+
+def test_the_folder_of_a_killed_kernel_is_removed_by_the_next_kernel_and_a_running_ones_kept(tmp_path):
+    # Kernels work in a folder of the temporary folder: this test gives them one of its own.
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+
+    def kernel():
+        km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=STARTUP_TIMEOUT, cwd=str(tmp_path), env=env)
+        reply, outputs = run_cell(kc, 'println!("{}", std::env::var("EVCXR_CONFIG_DIR").unwrap());')
+        assert reply["status"] == "ok", reply
+        return km, kc, pathlib.Path(stream_text(outputs).strip())
+
+    running = kernel()
+    killed = kernel()
+    assert running[2].parent == temp and killed[2].parent == temp
+    killed[1].stop_channels()
+    killed[0].shutdown_kernel(now=True)  # SIGKILL: the kernel cannot clean up
+    assert killed[2].is_dir()
+
+    new = kernel()
+    assert not killed[2].exists(), "the next kernel removes the folder of the one that was killed"
+    assert running[2].is_dir() and new[2].is_dir()
+    for km, kc, _ in (running, new):
+        stop(km, kc)
+    assert sorted(temp.glob("cellar-kernel-*")) == [], "kernels that end remove their own folders"

@@ -19,6 +19,7 @@ pub mod compiled_cells;
 mod control;
 pub mod diagnostics;
 pub mod is_complete;
+mod kernel_folder;
 mod notebook;
 mod offline_first;
 mod outputs;

@@ -9,12 +9,13 @@
 //! variable store's library (`variable_store`) and the copy of the standard library's source
 //! evcxr's rust-analyzer reads (`std_source`). The
 //! kernel's own folder holds the settings and the store where the cell process keeps copies of
-//! `cache_data` entries, so they survive the process; it goes with the kernel.
+//! `cache_data` entries, so they survive the process; it goes with the kernel (`kernel_folder`).
 
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
 use super::build_folders::{self, BuildFolder};
+use super::kernel_folder::KernelFolder;
 use super::notebook::CellWork;
 use super::{
     analysis_view, cell_crate_flags, checked_cells, compiled_cells, std_source, variable_store,
@@ -40,10 +41,10 @@ pub struct Workspace {
 }
 
 /// How long a workspace folder lives.
-#[derive(PartialEq, Eq)]
 enum Lifetime {
-    /// A kernel's own folder: removed when the kernel ends.
-    Kernel,
+    /// A kernel's own folder, held while the kernel runs and removed when it ends (or, if it
+    /// is killed, by the next kernel that starts).
+    Kernel { _held: KernelFolder },
     /// The seed: kept for later kernels.
     Kept,
 }
@@ -53,8 +54,8 @@ impl Workspace {
     /// cannot be used (a read-only data folder), the kernel builds in a copy of the seed of its
     /// own, as slow to restart as it is safe.
     pub fn for_kernel(runtime: &RuntimePaths) -> Result<Workspace> {
-        let dir =
-            std::env::temp_dir().join(format!("cellar-kernel-{}", uuid::Uuid::new_v4().simple()));
+        let kernel_folder = KernelFolder::create(&std::env::temp_dir())?;
+        let dir = kernel_folder.path.clone();
         let (build, held) = match build_folders::take(&runtime.seed) {
             Ok(folder) => (folder.path.clone(), Some(folder)),
             Err(error) => {
@@ -66,7 +67,15 @@ impl Workspace {
                 (own, None)
             }
         };
-        Workspace::at(dir, build, held, runtime, Lifetime::Kernel)
+        Workspace::at(
+            dir,
+            build,
+            held,
+            runtime,
+            Lifetime::Kernel {
+                _held: kernel_folder,
+            },
+        )
     }
 
     /// The seed folder itself, for `cellar-kernel install` to build the runtime into.
@@ -174,7 +183,7 @@ impl Workspace {
 
 impl Drop for Workspace {
     fn drop(&mut self) {
-        if self.lifetime == Lifetime::Kernel {
+        if let Lifetime::Kernel { .. } = self.lifetime {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }

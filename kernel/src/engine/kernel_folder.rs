@@ -1,0 +1,123 @@
+//! A kernel's own folder in the temporary folder, and the folders of kernels that died.
+//!
+//! A kernel removes its folder when it ends. One that is killed (`kill -9`, a client that gave
+//! up waiting for it to shut down, a machine that ran out of memory) cannot, and its folder
+//! stays: the copies of its `cache_data` entries too, which can be large. So each kernel holds an
+//! exclusive lock on a file in its folder while it runs, and a kernel that starts removes every
+//! other kernel folder whose lock it can take: no kernel runs there. The folder gets its name
+//! only once its lock is held (it is made under another name, then renamed), so a starting
+//! kernel never takes a folder another one is still making. A folder without a lock file (from
+//! an older version, which may still be running) is left alone.
+
+use anyhow::{Context, Result};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// How kernel folders are named in the temporary folder.
+const PREFIX: &str = "cellar-kernel-";
+/// The file each kernel holds locked while it runs.
+const LOCK: &str = "kernel.lock";
+
+/// This kernel's folder, locked until it is dropped.
+pub struct KernelFolder {
+    pub path: PathBuf,
+    _lock: File,
+}
+
+impl KernelFolder {
+    /// A new folder in `parent` (the temporary folder), after the folders of kernels that died
+    /// there are removed.
+    pub fn create(parent: &Path) -> Result<KernelFolder> {
+        remove_left_by_dead_kernels(parent);
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let making = parent.join(format!(".{PREFIX}{id}"));
+        std::fs::create_dir_all(&making)
+            .with_context(|| format!("creating the folder {}", making.display()))?;
+        let lock = File::create(making.join(LOCK))
+            .with_context(|| format!("creating {}", making.join(LOCK).display()))?;
+        lock.try_lock()
+            .with_context(|| format!("locking {}", making.join(LOCK).display()))?;
+        let path = parent.join(format!("{PREFIX}{id}"));
+        std::fs::rename(&making, &path)
+            .with_context(|| format!("naming the folder {}", path.display()))?;
+        Ok(KernelFolder { path, _lock: lock })
+    }
+}
+
+/// Removes the kernel folders in `parent` whose lock no process holds. A folder that cannot be
+/// read or removed is left, with a line in the kernel's log.
+fn remove_left_by_dead_kernels(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().starts_with(PREFIX) {
+            continue;
+        }
+        let folder = entry.path();
+        if is_abandoned(&folder) {
+            if let Err(error) = std::fs::remove_dir_all(&folder) {
+                eprintln!(
+                    "cellar: could not remove {}, left by a kernel that ended: {error}",
+                    folder.display()
+                );
+            }
+        }
+    }
+}
+
+/// Whether `folder` has a lock file no process holds.
+fn is_abandoned(folder: &Path) -> bool {
+    match File::open(folder.join(LOCK)) {
+        Ok(lock) => lock.try_lock().is_ok(),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kernel_folders(parent: &Path) -> Vec<PathBuf> {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(parent)
+            .unwrap()
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| {
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                name.starts_with(PREFIX)
+            })
+            .collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn a_new_kernel_removes_the_folder_of_one_that_died_and_keeps_a_running_ones() {
+        let parent = tempfile::tempdir().unwrap();
+        let running = KernelFolder::create(parent.path()).unwrap();
+        let died = KernelFolder::create(parent.path()).unwrap();
+        std::fs::write(died.path.join("entry"), b"a cached value").unwrap();
+        let died_path = died.path.clone();
+        // Dropping the handle releases the lock, as a killed process's end does; the folder
+        // stays, as it does after `kill -9`.
+        drop(died);
+        assert!(died_path.is_dir());
+
+        let new = KernelFolder::create(parent.path()).unwrap();
+        let mut expected = vec![running.path.clone(), new.path.clone()];
+        expected.sort();
+        assert_eq!(kernel_folders(parent.path()), expected);
+    }
+
+    #[test]
+    fn a_folder_without_a_lock_file_is_left_alone() {
+        let parent = tempfile::tempdir().unwrap();
+        let older = parent.path().join(format!("{PREFIX}from-an-older-version"));
+        std::fs::create_dir_all(&older).unwrap();
+        let new = KernelFolder::create(parent.path()).unwrap();
+        assert!(older.is_dir());
+        assert!(new.path.join(LOCK).is_file());
+    }
+}
