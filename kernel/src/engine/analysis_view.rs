@@ -39,8 +39,10 @@ pub fn take_out() {
     }
 }
 
+/// `user` with the cfg after it, once.
 fn with_cfg(user: Option<OsString>) -> OsString {
     match user.filter(|flags| !flags.is_empty()) {
+        Some(flags) if without_cfg(&flags).is_some() => flags,
         Some(mut flags) => {
             flags.push(" ");
             flags.push(CFG);
@@ -76,6 +78,12 @@ mod tests {
             assert_eq!(set, "--cfg cellar_analysis");
             assert_eq!(without_cfg(&set), Some(OsString::new()));
         }
+    }
+
+    #[test]
+    fn the_cfg_is_added_once() {
+        let once = with_cfg(Some("-C target-cpu=native".into()));
+        assert_eq!(with_cfg(Some(once.clone())), once);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! other kernel folder whose lock it can take: no kernel runs there. The folder gets its name
 //! only once its lock is held (it is made under another name, then renamed), so a starting
 //! kernel never takes a folder another one is still making. A folder without a lock file (from
-//! an older version, which may still be running) is left alone.
+//! an older version, which may still be running), or another user's, is left alone.
 
 use anyhow::{Context, Result};
 use std::fs::File;
@@ -67,12 +67,31 @@ fn remove_left_by_dead_kernels(parent: &Path) {
     }
 }
 
-/// Whether `folder` has a lock file no process holds.
+/// Whether `folder` is this user's and has a lock file no process holds.
 fn is_abandoned(folder: &Path) -> bool {
+    let Ok(metadata) = std::fs::metadata(folder) else {
+        return false;
+    };
+    if !is_this_users(&metadata) {
+        return false;
+    }
     match File::open(folder.join(LOCK)) {
         Ok(lock) => lock.try_lock().is_ok(),
         Err(_) => false,
     }
+}
+
+/// Another user's kernel folders in a shared temporary folder are theirs to remove.
+#[cfg(unix)]
+fn is_this_users(metadata: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions.
+    metadata.uid() == unsafe { libc::geteuid() }
+}
+
+#[cfg(not(unix))]
+fn is_this_users(_: &std::fs::Metadata) -> bool {
+    true
 }
 
 #[cfg(test)]

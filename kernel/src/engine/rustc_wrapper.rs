@@ -12,7 +12,8 @@
 //! The same re-run sets how the cell crate is compiled (see `cell_crate_flags`), takes a cell
 //! another kernel compiled from the kept ones (see `compiled_cells`), runs rustc on it the way
 //! evcxr's wrapper would (see `cell_crate_linking`), and tells the kernel which crate starts
-//! compiling and when the cell crate's build ran (see `wrapper_reports`).
+//! compiling and when the cell crate's build ran (see `wrapper_reports`). The process that
+//! runs cells first gets the user's `RUSTFLAGS` back (see `analysis_view`).
 
 use super::analysis_view;
 use super::build_timing::{self, CellBuild};
