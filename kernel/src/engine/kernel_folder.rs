@@ -57,7 +57,9 @@ fn remove_left_by_dead_kernels(parent: &Path) {
         }
         let folder = entry.path();
         if is_abandoned(&folder) {
-            if let Err(error) = std::fs::remove_dir_all(&folder) {
+            // Another kernel starting at the same time may be removing it too.
+            let removed = std::fs::remove_dir_all(&folder);
+            if let (Err(error), true) = (removed, folder.exists()) {
                 eprintln!(
                     "cellar: could not remove {}, left by a kernel that ended: {error}",
                     folder.display()
