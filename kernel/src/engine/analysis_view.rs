@@ -6,9 +6,10 @@
 //! of all of them. What cells need from the runtime to have their variables typed is its own
 //! API (`Data<T>`, what `#[cache_data]` expands to): the runtime's other dependencies (blake3,
 //! postcard, serde_json, lru, its attribute macros…) only cost loading: about 0.4 s when the
-//! runtime is added and 0.3 s at the first `let` after it (medians of 4 kernels each, 2 cores). They are
-//! `[target.'cfg(not(cellar_analysis))'.dependencies]` of the runtime, and this cfg is set
-//! where only rust-analyzer's cargo runs see it: in `RUSTFLAGS` of the kernel's process.
+//! runtime is added and 0.3 s at the first `let` after it (medians of 4 kernels each, 2
+//! cores). They are `[target.'cfg(not(cellar_analysis))'.dependencies]` of the runtime, and
+//! this cfg is set where only rust-analyzer's cargo runs see it: in `RUSTFLAGS` of the
+//! kernel's process.
 //! rust-analyzer asks cargo for the graph of the cells' platform (`cargo metadata
 //! --filter-platform`), and cargo decides target cfgs with `RUSTFLAGS`; evcxr's own builds set
 //! `RUSTFLAGS` themselves, so they build the runtime whole. The process that runs cells takes

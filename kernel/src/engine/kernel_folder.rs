@@ -18,7 +18,7 @@ const PREFIX: &str = "cellar-kernel-";
 /// The file each kernel holds locked while it runs.
 const LOCK: &str = "kernel.lock";
 
-/// This kernel's folder, locked until it is dropped.
+/// This kernel's folder, locked until it is dropped, and removed then.
 pub struct KernelFolder {
     pub path: PathBuf,
     _lock: File,
@@ -41,6 +41,12 @@ impl KernelFolder {
         std::fs::rename(&making, &path)
             .with_context(|| format!("naming the folder {}", path.display()))?;
         Ok(KernelFolder { path, _lock: lock })
+    }
+}
+
+impl Drop for KernelFolder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
     }
 }
 
@@ -118,18 +124,26 @@ mod tests {
     fn a_new_kernel_removes_the_folder_of_one_that_died_and_keeps_a_running_ones() {
         let parent = tempfile::tempdir().unwrap();
         let running = KernelFolder::create(parent.path()).unwrap();
-        let died = KernelFolder::create(parent.path()).unwrap();
-        std::fs::write(died.path.join("entry"), b"a cached value").unwrap();
-        let died_path = died.path.clone();
-        // Dropping the handle releases the lock, as a killed process's end does; the folder
-        // stays, as it does after `kill -9`.
-        drop(died);
-        assert!(died_path.is_dir());
+        // What a killed kernel leaves: its folder and lock file, the lock held by no process.
+        let died = parent.path().join(format!("{PREFIX}killed"));
+        std::fs::create_dir(&died).unwrap();
+        std::fs::write(died.join(LOCK), b"").unwrap();
+        std::fs::write(died.join("entry"), b"a cached value").unwrap();
 
         let new = KernelFolder::create(parent.path()).unwrap();
         let mut expected = vec![running.path.clone(), new.path.clone()];
         expected.sort();
         assert_eq!(kernel_folders(parent.path()), expected);
+    }
+
+    #[test]
+    fn a_kernel_folder_goes_when_it_is_dropped() {
+        let parent = tempfile::tempdir().unwrap();
+        let folder = KernelFolder::create(parent.path()).unwrap();
+        let path = folder.path.clone();
+        assert!(path.is_dir());
+        drop(folder);
+        assert!(!path.exists());
     }
 
     #[test]

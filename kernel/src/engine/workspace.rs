@@ -37,16 +37,9 @@ pub struct Workspace {
     seed: PathBuf,
     /// The build folder from the pool, held while the kernel runs (none for the seed itself).
     _build: Option<BuildFolder>,
-    lifetime: Lifetime,
-}
-
-/// How long a workspace folder lives.
-enum Lifetime {
-    /// A kernel's own folder, held while the kernel runs and removed when it ends (or, if it
-    /// is killed, by the next kernel that starts).
-    Kernel { _held: KernelFolder },
-    /// The seed: kept for later kernels.
-    Kept,
+    /// A kernel's own folder, removed when the workspace is dropped (none for the seed, which
+    /// later kernels keep using).
+    _own: Option<KernelFolder>,
 }
 
 impl Workspace {
@@ -67,21 +60,13 @@ impl Workspace {
                 (own, None)
             }
         };
-        Workspace::at(
-            dir,
-            build,
-            held,
-            runtime,
-            Lifetime::Kernel {
-                _held: kernel_folder,
-            },
-        )
+        Workspace::at(dir, build, held, runtime, Some(kernel_folder))
     }
 
     /// The seed folder itself, for `cellar-kernel install` to build the runtime into.
     pub fn seed(runtime: &RuntimePaths) -> Result<Workspace> {
         let build = runtime.seed.join("build");
-        Workspace::at(runtime.seed.clone(), build, None, runtime, Lifetime::Kept)
+        Workspace::at(runtime.seed.clone(), build, None, runtime, None)
     }
 
     fn at(
@@ -89,7 +74,7 @@ impl Workspace {
         build: PathBuf,
         held: Option<BuildFolder>,
         runtime: &RuntimePaths,
-        lifetime: Lifetime,
+        own: Option<KernelFolder>,
     ) -> Result<Workspace> {
         for folder in [&dir, &build] {
             std::fs::create_dir_all(folder)
@@ -102,7 +87,7 @@ impl Workspace {
             build,
             seed: runtime.seed.clone(),
             _build: held,
-            lifetime,
+            _own: own,
         };
         // evcxr's first build (`42`) runs what it compiles.
         cell_crate_flags::choose(&workspace.cell_work_file(), CellWork::RunsStatements, None)
@@ -178,14 +163,6 @@ impl Workspace {
     /// Where the cell process copies `cache_data` entries so they outlive it.
     pub fn store_dir(&self) -> PathBuf {
         self.dir.join("store")
-    }
-}
-
-impl Drop for Workspace {
-    fn drop(&mut self) {
-        if let Lifetime::Kernel { .. } = self.lifetime {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
     }
 }
 
