@@ -162,11 +162,12 @@ def _compiled_cells():
 
 
 @contextlib.contextmanager
-def _new_kernel(tmp_path, env=None):
-    """A new kernel working in `tmp_path` (with `env` added to this process's environment): its
-    blocking client, until it is shut down."""
+def _new_kernel(tmp_path, env=None, unset=()):
+    """A new kernel working in `tmp_path` (with `env` added to this process's environment and
+    the variables in `unset` taken out): its blocking client, until it is shut down."""
+    kernel_env = {key: value for key, value in {**os.environ, **(env or {})}.items() if key not in unset}
     km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=STARTUP_TIMEOUT, cwd=str(tmp_path),
-                              env={**os.environ, **(env or {})})
+                              env=kernel_env)
     try:
         yield kc
     finally:
@@ -463,11 +464,6 @@ def test_cells_see_the_users_rustflags_not_the_cfg_the_kernel_adds(tmp_path):
         reply, outputs = run_cell(kc, "let some = evens(7);\nsome.len()")
         assert reply["status"] == "ok", outputs
         assert result_text(outputs) == "4"
-    without = {key: value for key, value in os.environ.items() if key != "RUSTFLAGS"}
-    km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=STARTUP_TIMEOUT, cwd=str(tmp_path), env=without)
-    try:
+    with _new_kernel(tmp_path, unset={"RUSTFLAGS"}) as kc:
         _, outputs = run_cell(kc, 'std::env::var("RUSTFLAGS").is_err()')
         assert result_text(outputs) == "true"
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=False)
