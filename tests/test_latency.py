@@ -5,6 +5,7 @@ import glob
 import json
 import os
 import pathlib
+import queue
 import re
 import shutil
 import subprocess
@@ -14,7 +15,7 @@ import uuid
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import start_new_kernel
 
-from conftest import KERNEL_NAME, STARTUP_TIMEOUT, result_text, run_cell, stream_text
+from conftest import CELL_TIMEOUT, KERNEL_NAME, STARTUP_TIMEOUT, result_text, run_cell, stream_text
 
 COUNTER = pathlib.Path(__file__).resolve().parent / "fixtures" / "counter"
 
@@ -65,6 +66,29 @@ def test_cellar_commands_compile_nothing(kernel):
     tables = [c["data"]["text/plain"] for kind, c in outputs if kind == "display_data"]
     row = next(line.split() for line in tables[0].splitlines() if line.startswith("twice"))
     assert row[3] == "0", f"no entries left: {tables[0]}"
+
+
+def _complete(kc, code):
+    msg_id = kc.complete(code, len(code))
+    reply = kc.get_shell_msg(timeout=CELL_TIMEOUT)
+    while reply["parent_header"].get("msg_id") != msg_id:
+        reply = kc.get_shell_msg(timeout=CELL_TIMEOUT)
+    return reply["content"]["matches"]
+
+
+def test_an_idle_kernels_rust_analyzer_warm_up_sends_nothing_and_changes_nothing(kernel):
+    _, kc = kernel
+    reply, _ = run_cell(kc, "let idle_count: u8 = 41;")
+    count = reply["execution_count"]
+    # Idle: the engine asks rust-analyzer for a completion of its own, which no client asked for.
+    time.sleep(4)
+    with contextlib.suppress(queue.Empty):
+        stray = kc.get_iopub_msg(timeout=1)
+        raise AssertionError(f"an idle kernel sent {stray['msg_type']}: {stray['content']}")
+    assert any(match.startswith("checked_add") for match in _complete(kc, "idle_count.")), "u8's methods"
+    reply, outputs = run_cell(kc, "idle_count + 1")
+    assert reply["execution_count"] == count + 1
+    assert result_text(outputs) == "42"
 
 
 def _dep_libraries():

@@ -55,6 +55,16 @@ def run_cell(kc, code, timeout=900):
     return reply
 
 
+def complete(kc, code):
+    """Asks for completions at the end of `code`: (seconds from request to reply, the matches)."""
+    began = time.perf_counter()
+    msg_id = kc.complete(code, len(code))
+    reply = kc.get_shell_msg(timeout=120)
+    while reply["parent_header"].get("msg_id") != msg_id:
+        reply = kc.get_shell_msg(timeout=120)
+    return time.perf_counter() - began, reply["content"].get("matches", [])
+
+
 def run_ok(kc, code):
     """Runs a cell that must succeed: a benchmark of a failing cell measures nothing."""
     reply = run_cell(kc, code)

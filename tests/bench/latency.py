@@ -5,7 +5,9 @@ and the trivial cell's round trip; a compute-heavy cell's own run time (timed in
 compiling it does not count); a notebook run cell by cell in a first kernel, then again in a second
 fresh kernel (a restart); `:dep` of a small registry crate in a first and a second kernel; for
 cellar, its start and its first cell that defines a variable with rust-analyzer reading the
-kernel's copy of the standard library source, against the toolchain's whole source. Cells
+kernel's copy of the standard library source, against the toolchain's whole source; after the
+first result and a pause (a user reading it and typing the next cell), a method completion and a
+cell that defines variables, which a kernel's rust-analyzer has not typed before. Cells
 are timed once the kernel has given its first result, so the start is counted once, in its row.
 The two kernels of a pair share a fresh XDG_CACHE_HOME and CELLAR_CACHE_DIR (`persist = "disk"`
 entries), so what the first kernel leaves behind reaches the second, and nothing from an earlier
@@ -30,7 +32,7 @@ import time
 
 import nbformat
 
-from kernels import kernel, run_cell, run_ok
+from kernels import complete, kernel, run_cell, run_ok
 
 COMPUTE = """let mut x = 1.0f64;
 let began = std::time::Instant::now();
@@ -130,6 +132,28 @@ def std_source_starts(name, n):
     return runs
 
 
+# A user's pause between the first result and the next request, and what comes after it.
+PAUSE_S = 5
+PAUSE_COMPLETION = "String::new()."
+PAUSE_CELL = 'let v = vec![1, 2];\nlet s = String::from("x");'
+
+
+def after_a_pause(name, n):
+    """In n fresh kernels: the first result, a pause, then a method completion and a cell that
+    defines variables, each timed from request to reply."""
+    runs = []
+    for _ in range(n):
+        forget_earlier_kernels(name)
+        with kernel(name) as (kc, _, _):
+            run_ok(kc, "1 + 1")
+            time.sleep(PAUSE_S)
+            completion_s, matches = complete(kc, PAUSE_COMPLETION)
+            if "push_str" not in " ".join(matches):
+                raise RuntimeError(f"completing {PAUSE_COMPLETION!r} did not offer push_str: {matches[:10]}")
+            runs.append({"completion_s": completion_s, "cell_s": run_ok(kc, PAUSE_CELL).seconds})
+    return {"pause_s": PAUSE_S, "completion": PAUSE_COMPLETION, "runs": runs}
+
+
 def code_cells(path):
     nb = nbformat.read(path, as_version=4)
     return [c.source for c in nb.cells if c.cell_type == "code"]
@@ -174,6 +198,7 @@ def main():
         "compute_loops_s": loops,
         "notebooks": {os.path.basename(p): pair(args.kernel, code_cells(p)) for p in args.notebooks},
         "dep": pair(args.kernel, DEP),
+        "after_a_pause": after_a_pause(args.kernel, args.starts),
         **({"std_source": std_source_starts(args.kernel, args.starts)} if args.kernel == "cellar" else {}),
     }))
 

@@ -169,7 +169,7 @@ def latency_section():
     def row(label, cv, ev, bar, ok, ratio=None):
         ratio = ratio if ratio is not None else f"{cv / ev:.2f}×"
         cv, ev = (x if isinstance(x, str) else t(x) for x in (cv, ev))
-        w(f"| {label} | {cv} | {ev} | {ratio} | {bar} | {verdict(ok)} |")
+        w(f"| {label} | {cv} | {ev} | {ratio} | {bar} | {'' if ok is None else verdict(ok)} |")
 
     median = lambda run: run["first"]["median_cell_s"]
     row(f"median cell round trip, `{PLAIN}`", median(c_plain), median(e_plain),
@@ -184,6 +184,13 @@ def latency_section():
         restart(c_cached), restart(e_plain), "cellar ≤ 0.3×", c_cached["restart_ratio"] <= 0.3, ratio="—")
     row('`:dep rand = "0.8"` and a cell using it: second fresh kernel ÷ first', restart(c["dep"]),
         restart(e["dep"]), "cellar ≤ 0.2×", c["dep"]["restart_ratio"] <= 0.2, ratio="—")
+    if "after_a_pause" in c and "after_a_pause" in e:
+        pause = c["after_a_pause"]
+        after = lambda k, key: statistics.median(run[key] for run in k["after_a_pause"]["runs"])
+        row(f"after the first result and a {pause['pause_s']} s pause (a user typing): a method "
+            f"completion (`{pause['completion']}`), medians of {len(pause['runs'])} kernels",
+            after(c, "completion_s"), after(e, "completion_s"), "—", None)
+        row("then a cell that defines two variables", after(c, "cell_s"), after(e, "cell_s"), "—", None)
     cl, el = c["compute_loop_s"], e["compute_loop_s"]
     row("compute-heavy cell: 10⁸ dependent f64 multiply-adds, timed inside the cell", cl, el,
         "≤ 1.5× evcxr", cl <= 1.5 * el)
@@ -244,6 +251,11 @@ def where_the_time_goes(c, e):
           f"of the cell crate's dependencies, which is most of a `:dep` cell in a second kernel.")
     w(f"- Starts, each a new process: cellar {', '.join(t(s) for s in c['starts_s'])}; "
       f"evcxr_jupyter {', '.join(t(s) for s in e['starts_s'])}.")
+    if "after_a_pause" in c:
+        w("- After a pause: once idle for 0.3 s after a cell, cellar asks rust-analyzer for a method "
+          "completion, which takes in the new code and the trait impls of every crate the cells "
+          "see; evcxr_jupyter leaves that work to the next completion or cell. The notebooks "
+          "above send each cell as soon as the last one replied, so they never pause.")
     std = c.get("std_source")
     if std:
         def median(source, key):
