@@ -3,7 +3,8 @@
 //! - `into_owned()` after a hit (≈ one clone);
 //! - first-run overhead (hash the arguments + store) beside a clone;
 //! - a `cache_resource` hit with a small argument;
-//! - argument hashing throughput on a large `Vec<f64>` and a large `String`;
+//! - argument hashing throughput on a large `Vec<f64>` and a large `String`, beside blake3 alone
+//!   over the same bytes;
 //! - writing an entry to disk and reading it back (what a kernel's reply waits for after a
 //!   miss, and what a new kernel pays for a hit from disk), beside a clone.
 //!
@@ -141,6 +142,11 @@ fn hashing(c: &mut Criterion) {
     group.throughput(Throughput::Bytes((floats.len() * 8) as u64));
     group.bench_function("vec_f64", |b| {
         b.iter(|| __private::value_key(|h| __private::hash_arg(h, "v", black_box(&floats))))
+    });
+    // The baseline: blake3 alone over the same bytes, which this core's speed bounds.
+    let float_bytes: Vec<u8> = floats.iter().flat_map(|x| x.to_le_bytes()).collect();
+    group.bench_function("blake3_alone", |b| {
+        b.iter(|| blake3::hash(black_box(&float_bytes)))
     });
     group.throughput(Throughput::Bytes(text.len() as u64));
     group.bench_function("string", |b| {
