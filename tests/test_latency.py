@@ -390,13 +390,23 @@ def test_rust_analyzer_reads_the_seeds_copy_of_the_standard_library_and_finds_it
         assert (copy / "core/src/lib.rs").is_file() and (copy / "std/src/lib.rs").is_file()
         assert not (copy / "Cargo.toml").exists()
         assert "_mm_" not in (copy / "stdarch/crates/core_arch/src/mod.rs").read_text()
-        # Variables whose types rust-analyzer finds there: from core, alloc, std and std_detect.
+        # core, alloc and std are rustc's expansion of them, one file each.
+        for crate in ("core", "alloc", "std"):
+            assert [p.name for p in (copy / crate / "src").iterdir()] == ["lib.rs"], crate
+        # Variables whose types rust-analyzer finds there: from core, alloc, std and std_detect,
+        # among them methods and types std writes with macros (integers', atomics').
         reply, outputs = run_cell(kc, "\n".join([
             "let det = is_x86_feature_detected!(\"sse2\");",
             "let doubled: Vec<_> = (0..3).map(|x: i32| x * 2).collect();",
             "let names = std::collections::HashMap::<u8, String>::new();",
             "let began = std::time::Instant::now();",
             "let text = std::fs::read_to_string(\"/nonexistent\");",
+            "let squared = 5u32.pow(2);",
+            "let sum = 7i64.checked_add(1);",
+            "let parsed = \"12\".parse::<i32>();",
+            "let count = std::sync::atomic::AtomicUsize::new(0);",
+            "let shared = std::sync::Arc::new(std::sync::Mutex::new(0u8));",
+            "let worker = std::thread::spawn(|| 1u16);",
         ]))
         assert reply["status"] == "ok", outputs
         _, outputs = run_cell(kc, ":vars")
@@ -407,6 +417,12 @@ def test_rust_analyzer_reads_the_seeds_copy_of_the_standard_library_and_finds_it
             "names: std::collections::HashMap<u8, String>",
             "began: std::time::Instant",
             "text: Result<String, std::io::Error>",
+            "squared: u32",
+            "sum: Option<i64>",
+            "parsed: Result<i32, std::num::ParseIntError>",
+            "count: std::sync::atomic::AtomicUsize",
+            "shared: std::sync::Arc<std::sync::Mutex<u8>>",
+            "worker: std::thread::JoinHandle<u16>",
         } <= listed, listed
 
 

@@ -63,7 +63,7 @@ pub fn name_rustc_in_env(libdir: &Path) {
 }
 
 /// `<sysroot>/bin/rustc` for the target libraries `libdir`, `<sysroot>/lib/rustlib/<target>/lib`.
-fn rustc_beside(libdir: &Path) -> Option<PathBuf> {
+pub fn rustc_beside(libdir: &Path) -> Option<PathBuf> {
     let sysroot = libdir.ancestors().nth(4)?;
     let rustc = sysroot
         .join("bin")

@@ -1,5 +1,5 @@
 //! The standard library's source as evcxr's rust-analyzer reads it: the crates cells name, not
-//! the whole workspace std is built from.
+//! the whole workspace std is built from, with their macros already expanded.
 //!
 //! Before building a cell, evcxr asks rust-analyzer (in the kernel's process) for the type of
 //! each variable the cell defines. rust-analyzer first indexes the standard library's source:
@@ -14,6 +14,16 @@
 //! "stitched" sysroot) without std's dependencies, and `core::arch` and `core::simd` (portable
 //! SIMD, unstable) are empty. What is lost: the type of a variable set by a SIMD intrinsic is not
 //! found, and evcxr asks for it to be written out. A `RUST_SRC_PATH` the user set is left alone.
+//!
+//! Most of what is left of that indexing is rust-analyzer expanding the macros `core`, `alloc`
+//! and `std` write their impls with (one per integer type and operator, per tuple length…), and
+//! expanding them again whenever it needs an impl's source, which it keeps few of. So each of
+//! the three is one file in the copy: the toolchain's rustc's own expansion of the crate
+//! (`-Zunpretty=expanded`, allowed on a stable rustc by `RUSTC_BOOTSTRAP`), with its modules
+//! inlined, its doc comments kept and what its cfgs leave out on this machine gone. The errors
+//! rustc reports meanwhile are imports of the crates the copy lacks, which stay as written for
+//! rust-analyzer to resolve. When rustc gives no expansion of one of them, all three stay as
+//! copied.
 
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
@@ -39,6 +49,12 @@ const CRATES: &[&str] = &[
 /// which newer toolchains keep at `library/std_detect`.
 const STD_DETECT: &str = "stdarch/crates/std_detect";
 
+/// The crates replaced by their expansion, the three every cell crate depends on.
+const EXPANDED: &[&str] = &["core", "alloc", "std"];
+
+/// What a copy holds, in its folder's name: a kernel makes a copy anew when this changes.
+const COPY_FORMAT: &str = "expanded";
+
 /// Modules `core` and `std` include by path, left empty, with what they hold.
 const EMPTIED: &[(&str, &str)] = &[
     (
@@ -63,7 +79,8 @@ pub fn point_analysis_at_copy(seed: &Path, libdir: &Path) {
     let Some(library) = toolchain_library(libdir) else {
         return;
     };
-    match copy_for_analysis(&library, seed) {
+    let rustc = crate::toolchain::rustc_beside(libdir).unwrap_or_else(|| "rustc".into());
+    match copy_for_analysis(&library, seed, &rustc) {
         Ok(copy) => std::env::set_var(SOURCE_ENV, copy),
         Err(error) => {
             eprintln!("cellar: rust-analyzer reads the whole standard library source: {error:#}")
@@ -78,10 +95,10 @@ fn toolchain_library(libdir: &Path) -> Option<PathBuf> {
     library.join("core").is_dir().then_some(library)
 }
 
-/// The copy of `library` in `seed`, made if it is not there yet. Its folder is named after the
-/// toolchain's files, so a toolchain update gets a new copy. Two kernels starting at once each
-/// build their own and the first to finish names it.
-fn copy_for_analysis(library: &Path, seed: &Path) -> Result<PathBuf> {
+/// The copy of `library` in `seed`, made if it is not there yet (its crates expanded by `rustc`).
+/// Its folder is named after the toolchain's files, so a toolchain update gets a new copy. Two
+/// kernels starting at once each build their own and the first to finish names it.
+fn copy_for_analysis(library: &Path, seed: &Path, rustc: &Path) -> Result<PathBuf> {
     let copy = seed.join(format!("std-source-{}", toolchain_key(library)?));
     if copy.join("core").is_dir() {
         return Ok(copy);
@@ -90,7 +107,7 @@ fn copy_for_analysis(library: &Path, seed: &Path) -> Result<PathBuf> {
         "std-source.partial-{}",
         uuid::Uuid::new_v4().simple()
     ));
-    let named = write_copy(library, &partial).and_then(|()| {
+    let named = write_copy(library, &partial, rustc).and_then(|()| {
         std::fs::rename(&partial, &copy).or_else(|error| {
             // Another kernel named its copy first: that one serves.
             if copy.join("core").is_dir() {
@@ -108,6 +125,7 @@ fn copy_for_analysis(library: &Path, seed: &Path) -> Result<PathBuf> {
 /// modification time of `core` and `std`'s roots.
 fn toolchain_key(library: &Path) -> Result<String> {
     let mut hasher = blake3::Hasher::new();
+    hasher.update(COPY_FORMAT.as_bytes());
     hasher.update(library.as_os_str().as_encoded_bytes());
     for root in ["core/src/lib.rs", "std/src/lib.rs"] {
         let path = library.join(root);
@@ -124,8 +142,8 @@ fn toolchain_key(library: &Path) -> Result<String> {
 }
 
 /// Writes the copy into `to`: each crate's `src`, `std_detect` where rust-analyzer looks for it,
-/// and the emptied modules.
-fn write_copy(library: &Path, to: &Path) -> Result<()> {
+/// and the emptied modules; then the expanded crates.
+fn write_copy(library: &Path, to: &Path, rustc: &Path) -> Result<()> {
     for name in CRATES {
         let source = library.join(name).join("src");
         if source.is_dir() {
@@ -144,7 +162,79 @@ fn write_copy(library: &Path, to: &Path) -> Result<()> {
         std::fs::create_dir_all(path.parent().expect("a module path has a folder"))?;
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
     }
+    expand_crates(library, to, rustc)
+}
+
+/// Replaces `core`, `alloc` and `std` in the copy `to` by their expansions, all three or none
+/// (std includes files of core's folder, which an expanded core replaces).
+fn expand_crates(library: &Path, to: &Path, rustc: &Path) -> Result<()> {
+    let expanded: Result<Vec<(PathBuf, Vec<u8>)>> = EXPANDED
+        .iter()
+        .filter(|name| to.join(name).join("src").is_dir())
+        .map(|name| {
+            let source = to.join(name).join("src");
+            expand(rustc, name, &edition(library, name), &source.join("lib.rs"))
+                .with_context(|| format!("expanding `{name}`"))
+                .map(|text| (source, text))
+        })
+        .collect();
+    match expanded {
+        Ok(expanded) => {
+            for (source, text) in expanded {
+                std::fs::remove_dir_all(&source)
+                    .and_then(|()| std::fs::create_dir(&source))
+                    .and_then(|()| std::fs::write(source.join("lib.rs"), text))
+                    .with_context(|| format!("writing {}", source.display()))?;
+            }
+        }
+        Err(error) => {
+            eprintln!("cellar: rust-analyzer reads the standard crates unexpanded: {error:#}")
+        }
+    }
     Ok(())
+}
+
+/// rustc's expansion of the crate `name` whose root is `lib`: one file of Rust.
+fn expand(rustc: &Path, name: &str, edition: &str, lib: &Path) -> Result<Vec<u8>> {
+    let output = std::process::Command::new(rustc)
+        .env("RUSTC_BOOTSTRAP", "1")
+        .args([
+            "-Zunpretty=expanded",
+            "--crate-type",
+            "lib",
+            "--crate-name",
+            name,
+        ])
+        .args(["--edition", edition])
+        .arg(lib)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .with_context(|| format!("running {}", rustc.display()))?;
+    if output.stdout.is_empty() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        anyhow::bail!(
+            "rustc printed no expansion: {}",
+            stderr.lines().next().unwrap_or("")
+        );
+    }
+    Ok(output.stdout)
+}
+
+/// The edition the toolchain's `library/<name>/Cargo.toml` builds the crate with.
+fn edition(library: &Path, name: &str) -> String {
+    std::fs::read_to_string(library.join(name).join("Cargo.toml"))
+        .ok()
+        .and_then(|manifest| {
+            manifest.lines().find_map(|line| {
+                let value = line
+                    .trim()
+                    .strip_prefix("edition")?
+                    .trim()
+                    .strip_prefix('=')?;
+                Some(value.trim().trim_matches('"').to_string())
+            })
+        })
+        .unwrap_or_else(|| "2024".to_string())
 }
 
 fn copy_folder(from: &Path, to: &Path) -> Result<()> {
@@ -165,6 +255,9 @@ fn copy_folder(from: &Path, to: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A "rustc" that prints no expansion: the crates stay as copied.
+    const NO_RUSTC: &str = "false";
 
     /// A toolchain's layout with a few files: `<sysroot>/lib/rustlib/{<target>/lib, src/rust/library}`.
     fn toolchain(root: &Path, std_detect: &str) -> (PathBuf, PathBuf) {
@@ -199,7 +292,7 @@ mod tests {
         let (libdir, library) = toolchain(&dir.path().join("toolchain"), "std_detect");
         assert_eq!(toolchain_library(&libdir), Some(library.clone()));
         let seed = dir.path().join("seed");
-        let copy = copy_for_analysis(&library, &seed).unwrap();
+        let copy = copy_for_analysis(&library, &seed, Path::new(NO_RUSTC)).unwrap();
         let read = |path: &str| std::fs::read_to_string(copy.join(path)).unwrap();
         assert_eq!(read("core/src/num/mod.rs"), "pub struct Wrapping;");
         assert_eq!(read("std/src/lib.rs"), "pub use core::*;");
@@ -226,16 +319,85 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (_, library) = toolchain(&dir.path().join("toolchain"), "stdarch/crates/std_detect");
         let seed = dir.path().join("seed");
-        let first = copy_for_analysis(&library, &seed).unwrap();
+        let first = copy_for_analysis(&library, &seed, Path::new(NO_RUSTC)).unwrap();
         assert!(first.join("stdarch/crates/std_detect/src/lib.rs").is_file());
         std::fs::write(first.join("core/src/marker.rs"), "kept").unwrap();
-        assert_eq!(copy_for_analysis(&library, &seed).unwrap(), first);
+        assert_eq!(
+            copy_for_analysis(&library, &seed, Path::new(NO_RUSTC)).unwrap(),
+            first
+        );
         assert!(first.join("core/src/marker.rs").is_file());
 
         std::fs::write(library.join("core/src/lib.rs"), "mod core_arch; mod newer;").unwrap();
-        let second = copy_for_analysis(&library, &seed).unwrap();
+        let second = copy_for_analysis(&library, &seed, Path::new(NO_RUSTC)).unwrap();
         assert_ne!(second, first);
         assert!(!second.join("core/src/marker.rs").exists());
+    }
+
+    /// A `library` of three small crates: core's with a macro and a module in a file of its own.
+    fn small_library(root: &Path, std_source: &str) -> PathBuf {
+        let library = root.join("library");
+        for (path, text) in [
+            ("core/Cargo.toml", "[package]\nname = \"core\"\nedition = \"2021\"\n"),
+            (
+                "core/src/lib.rs",
+                "#![no_std]\nmacro_rules! unit_structs { ($($name:ident)*) => { $(pub struct $name;)* } }\n\
+                 unit_structs!(Alpha Beta);\npub mod num;\n",
+            ),
+            ("core/src/num/mod.rs", "/// Wraps around.\npub struct Wrapping;\n"),
+            ("alloc/src/lib.rs", "pub struct Boxed;\n"),
+            ("std/src/lib.rs", std_source),
+        ] {
+            let path = library.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        library
+    }
+
+    #[test]
+    fn core_alloc_and_std_become_rustcs_expansion_of_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = small_library(dir.path(), "pub fn from_std() {}\n");
+        let seed = dir.path().join("seed");
+        let copy = copy_for_analysis(&library, &seed, Path::new("rustc")).unwrap();
+        let core = std::fs::read_to_string(copy.join("core/src/lib.rs")).unwrap();
+        assert!(
+            core.contains("pub struct Alpha;") && core.contains("pub struct Beta;"),
+            "{core}"
+        );
+        assert!(
+            !core.contains("unit_structs!("),
+            "the invocation is expanded: {core}"
+        );
+        assert!(
+            core.contains("pub struct Wrapping;") && core.contains("Wraps around."),
+            "{core}"
+        );
+        assert!(!copy.join("core/src/num").exists(), "the module is inlined");
+        let std = std::fs::read_to_string(copy.join("std/src/lib.rs")).unwrap();
+        assert!(std.contains("pub fn from_std()"), "{std}");
+        assert_eq!(edition(&library, "core"), "2021");
+        assert_eq!(
+            edition(&library, "std"),
+            "2024",
+            "no manifest: the edition of std's own"
+        );
+    }
+
+    #[test]
+    fn when_one_crate_has_no_expansion_all_three_stay_as_copied() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = small_library(dir.path(), "pub fn unfinished( {\n");
+        let copy =
+            copy_for_analysis(&library, &dir.path().join("seed"), Path::new("rustc")).unwrap();
+        let core = std::fs::read_to_string(copy.join("core/src/lib.rs")).unwrap();
+        assert!(core.contains("unit_structs!(Alpha Beta);"), "{core}");
+        assert!(copy.join("core/src/num/mod.rs").is_file());
+        assert_eq!(
+            std::fs::read_to_string(copy.join("std/src/lib.rs")).unwrap(),
+            "pub fn unfinished( {\n"
+        );
     }
 
     #[test]
@@ -252,7 +414,10 @@ mod tests {
         let (_, library) = toolchain(&dir.path().join("toolchain"), "std_detect");
         let file = dir.path().join("not-a-folder");
         std::fs::write(&file, "").unwrap();
-        let error = format!("{:#}", copy_for_analysis(&library, &file).unwrap_err());
+        let error = format!(
+            "{:#}",
+            copy_for_analysis(&library, &file, Path::new(NO_RUSTC)).unwrap_err()
+        );
         assert!(error.contains("not-a-folder"), "{error}");
     }
 }
