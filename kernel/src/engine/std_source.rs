@@ -20,10 +20,10 @@
 //! expanding them again whenever it needs an impl's source, which it keeps few of. So each of
 //! the three is one file in the copy: the toolchain's rustc's own expansion of the crate
 //! (`-Zunpretty=expanded`, allowed on a stable rustc by `RUSTC_BOOTSTRAP`), with its modules
-//! inlined, its doc comments kept and what its cfgs leave out on this machine gone. The errors
-//! rustc reports meanwhile are imports of the crates the copy lacks, which stay as written for
-//! rust-analyzer to resolve. When rustc gives no expansion of one of them, all three stay as
-//! copied.
+//! inlined, its doc comments kept and what its cfgs leave out on this machine gone. rustc
+//! reports errors meanwhile (imports of the crates the copy lacks, the files it leaves out) and
+//! prints the expansion all the same; the unresolved imports stay as written for rust-analyzer
+//! to resolve. When rustc gives no expansion of one of them, all three stay as copied.
 
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
@@ -121,8 +121,8 @@ fn copy_for_analysis(library: &Path, seed: &Path, rustc: &Path) -> Result<PathBu
     named.map(|()| copy)
 }
 
-/// Tells one toolchain's standard library source from another's: where it is, and the size and
-/// modification time of `core` and `std`'s roots.
+/// Tells one toolchain's standard library source from another's (where it is, and the size and
+/// modification time of `core` and `std`'s roots), and one format of the copy from another.
 fn toolchain_key(library: &Path) -> Result<String> {
     let mut hasher = blake3::Hasher::new();
     hasher.update(COPY_FORMAT.as_bytes());
