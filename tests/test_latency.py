@@ -100,30 +100,21 @@ def _dep_libraries():
 
 def test_a_dep_crate_one_kernel_built_is_not_built_again_by_the_next(tmp_path):
     cell = f':dep counter = {{ path = "{COUNTER}" }}\ncounter::bump()'
-    km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=STARTUP_TIMEOUT, cwd=str(tmp_path))
-    try:
+    with _new_kernel(tmp_path) as kc:
         reply, outputs = run_cell(kc, cell)
         assert result_text(outputs) == "1", reply
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=False)
     built = _dep_libraries()
     assert built, "the first kernel built the crate in a kept folder"
-    km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=STARTUP_TIMEOUT, cwd=str(tmp_path))
-    try:
+    with _new_kernel(tmp_path) as kc:
         reply, outputs = run_cell(kc, cell)
         assert result_text(outputs) == "1", "a new process: the crate's static starts again"
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=False)
     after = _dep_libraries()
     assert {path: after.get(path) for path in built} == built, "reused as built, not rebuilt"
 
 
 def test_the_first_cell_that_names_the_runtime_shows_its_outputs(tmp_path):
     # The runtime joins the cells just before this cell: its outputs still reach the notebook.
-    km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=STARTUP_TIMEOUT, cwd=str(tmp_path))
-    try:
+    with _new_kernel(tmp_path) as kc:
         # Before any cached call, `:cellar` reports from the kernel itself.
         reply, outputs = run_cell(kc, ":cellar")
         assert reply["status"] == "ok" and "cellar_phases" not in reply, reply
@@ -137,9 +128,6 @@ def test_the_first_cell_that_names_the_runtime_shows_its_outputs(tmp_path):
         assert "Adding the runtime" in reply["cellar_phases"], reply
         reply, _ = run_cell(kc, 'cellar::display::html("<i>second</i>");')
         assert "Adding the runtime" not in reply["cellar_phases"], reply
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=False)
 
 
 def test_a_cells_compile_time_is_split_where_the_rustc_wrapper_saw_cargo_and_rustc(tmp_path):
@@ -429,14 +417,9 @@ def test_rust_analyzer_reads_the_seeds_copy_of_the_standard_library_and_finds_it
 def test_a_rust_src_path_the_user_set_is_what_rust_analyzer_reads(tmp_path):
     library = tmp_path / "library"
     (library / "core").mkdir(parents=True)
-    env = {**os.environ, "RUST_SRC_PATH": str(library)}
-    km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=STARTUP_TIMEOUT, cwd=str(tmp_path), env=env)
-    try:
+    with _new_kernel(tmp_path, env={"RUST_SRC_PATH": str(library)}) as kc:
         _, outputs = run_cell(kc, 'std::env::var("RUST_SRC_PATH").unwrap()')
         assert json.loads(result_text(outputs)) == str(library)
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=False)
 
 
 def test_cargo_and_rust_analyzer_run_the_toolchains_own_rustc_unless_the_user_named_one(tmp_path):
