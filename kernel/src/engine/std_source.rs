@@ -170,9 +170,9 @@ fn write_copy(library: &Path, to: &Path, rustc: &Path) -> Result<()> {
 fn expand_crates(library: &Path, to: &Path, rustc: &Path) -> Result<()> {
     let expanded: Result<Vec<(PathBuf, Vec<u8>)>> = EXPANDED
         .iter()
-        .filter(|name| to.join(name).join("src").is_dir())
-        .map(|name| {
-            let source = to.join(name).join("src");
+        .map(|name| (name, to.join(name).join("src")))
+        .filter(|(_, source)| source.is_dir())
+        .map(|(name, source)| {
             expand(rustc, name, &edition(library, name), &source.join("lib.rs"))
                 .with_context(|| format!("expanding `{name}`"))
                 .map(|text| (source, text))
