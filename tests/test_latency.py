@@ -112,6 +112,32 @@ def test_a_dep_crate_one_kernel_built_is_not_built_again_by_the_next(tmp_path):
     assert {path: after.get(path) for path in built} == built, "reused as built, not rebuilt"
 
 
+def test_a_new_build_folder_links_the_seeds_libraries_and_copies_what_cargo_rewrites(tmp_path):
+    seed = pathlib.Path(KernelSpecManager().get_kernel_spec(KERNEL_NAME).env["CELLAR_SEED_DIR"])
+    # No kept folder, so the kernel makes its own from the seed's build.
+    shutil.rmtree(seed / "kernels", ignore_errors=True)
+    with _new_kernel(tmp_path) as kc:
+        reply, outputs = run_cell(kc, 'use cellar::cache_data;\nenv!("CARGO_MANIFEST_DIR")')
+        assert reply["status"] == "ok", outputs
+        # Adding the runtime compiled no crate: the seed's build, linked, is up to date.
+        assert "Compiling" not in stream_text(outputs, "stderr"), stream_text(outputs, "stderr")
+        build = pathlib.Path(result_text(outputs).strip('"'))
+        assert build.parent.parent == seed / "kernels", build
+        libraries = [p for p in build.glob("target/*/debug/deps/libcellar-*") if p.suffix in (".so", ".rlib")]
+        fingerprints = [p for p in build.glob("target/*/debug/.fingerprint/cellar-*/*") if p.is_file()]
+        assert libraries and fingerprints, sorted(build.glob("target/*/debug/*"))
+        for library in libraries:
+            in_seed = seed / "build" / library.relative_to(build)
+            assert library.stat().st_ino == in_seed.stat().st_ino, f"{library} is a link to the seed's"
+        for fingerprint in fingerprints:
+            in_seed = seed / "build" / fingerprint.relative_to(build)
+            assert fingerprint.stat().st_ino != in_seed.stat().st_ino, f"{fingerprint} is a copy"
+            assert fingerprint.read_bytes() == in_seed.read_bytes()
+            assert fingerprint.stat().st_mtime_ns == in_seed.stat().st_mtime_ns, "cargo sees it fresh"
+        reply, outputs = run_cell(kc, "#[cache_data]\nfn twice(n: u32) -> u32 { n * 2 }\ntwice(21)")
+        assert result_text(outputs) == "42", outputs
+
+
 def test_the_first_cell_that_names_the_runtime_shows_its_outputs(tmp_path):
     # The runtime joins the cells just before this cell: its outputs still reach the notebook.
     with _new_kernel(tmp_path) as kc:

@@ -7,6 +7,7 @@
 //! way to stop running code), which evcxr notices and replaces with a fresh one.
 
 mod analysis_view;
+mod build_folder_copy;
 mod build_folders;
 mod build_progress;
 mod build_timing;

@@ -55,7 +55,7 @@ impl Workspace {
                 eprintln!("cellar: building in a folder of this kernel's own: {error:#}");
                 let own = dir.join("build");
                 if runtime.seed.join("build").is_dir() {
-                    copy_tree(&runtime.seed.join("build"), &own)?;
+                    super::build_folder_copy::copy_build_folder(&runtime.seed.join("build"), &own)?;
                 }
                 (own, None)
             }
@@ -179,23 +179,6 @@ fn evcxr_toml(build: &Path, runtime: &Path) -> String {
 /// A TOML basic string.
 fn toml_string(text: &str) -> String {
     serde_json::to_string(text).expect("a string serializes")
-}
-
-/// Copies a build folder keeping modification times, so cargo sees the copy as up to date.
-pub(super) fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to)?;
-    let status = std::process::Command::new("cp")
-        .arg("-a")
-        .arg(format!("{}/.", from.display()))
-        .arg(to)
-        .status()
-        .context("running cp")?;
-    anyhow::ensure!(
-        status.success(),
-        "copying the seed build {} failed",
-        from.display()
-    );
-    Ok(())
 }
 
 #[cfg(test)]
