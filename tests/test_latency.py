@@ -1,6 +1,7 @@
 """What keeps cells quick, through the real kernel: one build for a final expression, kernel
 commands that compile nothing, and build folders that a later kernel reuses."""
 import contextlib
+import fcntl
 import glob
 import json
 import os
@@ -112,10 +113,21 @@ def test_a_dep_crate_one_kernel_built_is_not_built_again_by_the_next(tmp_path):
     assert {path: after.get(path) for path in built} == built, "reused as built, not rebuilt"
 
 
+def _remove_free_build_folders(seed):
+    """Removes the kept build folders no running kernel holds (the module's kernel may hold one)."""
+    for slot in (seed / "kernels").glob("*"):
+        with contextlib.suppress(FileNotFoundError), open(slot / "lock", "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
+            shutil.rmtree(slot)
+
+
 def test_a_new_build_folder_links_the_seeds_libraries_and_copies_what_cargo_rewrites(tmp_path):
     seed = pathlib.Path(KernelSpecManager().get_kernel_spec(KERNEL_NAME).env["CELLAR_SEED_DIR"])
-    # No kept folder, so the kernel makes its own from the seed's build.
-    shutil.rmtree(seed / "kernels", ignore_errors=True)
+    # No free kept folder, so the kernel makes its own from the seed's build.
+    _remove_free_build_folders(seed)
     with _new_kernel(tmp_path) as kc:
         reply, outputs = run_cell(kc, 'use cellar::cache_data;\nenv!("CARGO_MANIFEST_DIR")')
         assert reply["status"] == "ok", outputs
