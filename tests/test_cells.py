@@ -90,6 +90,8 @@ def test_doc_pages_the_documentation(kernel):
     assert "Vec" in page["data"]["text/plain"]
     reply, outputs = run_cell(kc, ":doc no_such_thing_here")
     assert reply["status"] == "error"
+    reply, _ = run_cell(kc, ":doc")
+    assert (reply["status"], reply["ename"], reply["evalue"]) == ("error", "UsageError", "usage: :doc NAME")
 
 
 def test_a_cached_method_in_a_cell_needs_no_type_annotation(kernel):

@@ -77,7 +77,7 @@ pub fn run(runner: &mut Runner, command: Command) -> CellOutcome {
             );
             CellOutcome::default()
         }
-        Command::Doc(name) if name.is_empty() => error("UsageError", "usage: :doc NAME"),
+        Command::Doc("") => error("UsageError", "usage: :doc NAME"),
         Command::Doc(name) => match runner.hover(name, name.len()) {
             Some((plain, html)) => CellOutcome {
                 payload: vec![

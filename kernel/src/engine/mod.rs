@@ -96,7 +96,8 @@ pub struct CellOutcome {
 }
 
 enum Job {
-    Execute(Cell, oneshot::Sender<CellOutcome>),
+    /// Boxed: a cell is ten times the size of the other jobs, which the queue would all pay for.
+    Execute(Box<Cell>, oneshot::Sender<CellOutcome>),
     Complete(String, usize, oneshot::Sender<Value>),
     Inspect(String, usize, oneshot::Sender<Value>),
     ReleaseSession(String),
@@ -147,7 +148,7 @@ impl Engine {
 
     pub async fn execute(&self, cell: Cell) -> CellOutcome {
         let (tx, rx) = oneshot::channel();
-        self.send(Job::Execute(cell, tx));
+        self.send(Job::Execute(Box::new(cell), tx));
         rx.await.unwrap_or_else(|_| CellOutcome {
             error: Some(CellError::new("EngineStopped", "the Rust engine stopped")),
             ..CellOutcome::default()
@@ -226,7 +227,7 @@ fn run(shared: cell::Shared, queue: crossbeam_channel::Receiver<Job>) {
         };
         match (job, engine.as_mut()) {
             (Job::Execute(cell, reply), Some(runner)) => {
-                let _ = reply.send(runner.execute(cell));
+                let _ = reply.send(runner.execute(*cell));
                 warmed_up = false;
             }
             (Job::Execute(_, reply), None) => {
