@@ -66,20 +66,21 @@ pub fn copy_build_folder(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A copy with the same permissions and modification time.
+/// A copy with the same permissions and modification time. The times are set through a
+/// read-only handle: the copy of a read-only file cannot be opened for writing.
 fn copy_file(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::copy(from, to)?;
     let meta = std::fs::metadata(from)?;
     let times = FileTimes::new()
         .set_modified(meta.modified()?)
         .set_accessed(meta.accessed()?);
-    File::options().write(true).open(to)?.set_times(times)
+    File::open(to)?.set_times(times)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
     #[test]
     fn libraries_and_incremental_sessions_are_linked_the_rest_copied() {
@@ -114,6 +115,9 @@ mod tests {
         std::fs::create_dir_all(&fingerprint).unwrap();
         std::fs::write(deps.join("libserde-1.rlib"), b"archive").unwrap();
         std::fs::write(fingerprint.join("lib-serde"), b"hash").unwrap();
+        let read_only = seed.path().join("target/debug/build-output.rs");
+        std::fs::write(&read_only, b"// generated").unwrap();
+        std::fs::set_permissions(&read_only, std::fs::Permissions::from_mode(0o444)).unwrap();
         let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
         File::options()
             .write(true)
@@ -138,6 +142,8 @@ mod tests {
             std::fs::read(fingerprint.join("lib-serde")).unwrap(),
             b"hash"
         );
+        let read_only_copy = std::fs::metadata(to.join("target/debug/build-output.rs")).unwrap();
+        assert_eq!(read_only_copy.permissions().mode() & 0o777, 0o444);
         assert_eq!(
             std::fs::read_link(to.join("target/debug/.fingerprint/serde-1/alias")).unwrap(),
             Path::new("lib-serde")
