@@ -54,6 +54,9 @@ pub fn copy_build_folder(from: &Path, to: &Path) -> Result<()> {
         } else if kind.is_symlink() {
             std::fs::read_link(entry.path())
                 .and_then(|points_to| std::os::unix::fs::symlink(points_to, &target))
+        } else if !kind.is_file() {
+            // A socket or a pipe some tool left: nothing a build reads, and copying one blocks.
+            continue;
         } else if transfer(relative) == Transfer::Link {
             std::fs::hard_link(entry.path(), &target).or_else(|_| copy_file(entry.path(), &target))
         } else {
@@ -148,6 +151,18 @@ mod tests {
             std::fs::read_link(to.join("target/debug/.fingerprint/serde-1/alias")).unwrap(),
             Path::new("lib-serde")
         );
+    }
+
+    #[test]
+    fn a_socket_in_the_seed_is_left_behind() {
+        let seed = tempfile::tempdir().unwrap();
+        std::fs::write(seed.path().join("Cargo.toml"), b"[package]").unwrap();
+        let _listener =
+            std::os::unix::net::UnixListener::bind(seed.path().join("tool.sock")).unwrap();
+        let copy = tempfile::tempdir().unwrap();
+        copy_build_folder(seed.path(), copy.path()).unwrap();
+        assert!(copy.path().join("Cargo.toml").is_file());
+        assert!(!copy.path().join("tool.sock").exists());
     }
 
     #[test]
