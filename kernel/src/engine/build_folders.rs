@@ -66,7 +66,7 @@ fn prepare(seed: &Path, slot: &Path, build: &Path) -> Result<()> {
                 .with_context(|| format!("clearing the build folder {}", build.display()))?;
         }
         if seed_build.is_dir() {
-            super::build_folder_copy::copy_build_folder(&seed_build, build)?;
+            super::folder_copy::copy_build_folder(&seed_build, build)?;
             // The seed's own cell copies.
             tidy(build);
         }

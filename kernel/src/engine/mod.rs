@@ -7,7 +7,6 @@
 //! way to stop running code), which evcxr notices and replaces with a fresh one.
 
 mod analysis_view;
-mod build_folder_copy;
 mod build_folders;
 mod build_progress;
 mod build_timing;
@@ -19,6 +18,7 @@ mod commands;
 pub mod compiled_cells;
 mod control;
 pub mod diagnostics;
+mod folder_copy;
 pub mod is_complete;
 mod kernel_folder;
 mod notebook;

@@ -25,6 +25,7 @@
 //! prints the expansion all the same; the unresolved imports stay as written for rust-analyzer
 //! to resolve. When rustc gives no expansion of one of them, all three stay as copied.
 
+use super::folder_copy::{copy_folder, Transfer};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
@@ -147,13 +148,18 @@ fn write_copy(library: &Path, to: &Path, rustc: &Path) -> Result<()> {
     for name in CRATES {
         let source = library.join(name).join("src");
         if source.is_dir() {
-            copy_folder(&source, &to.join(name).join("src"))?;
+            copy_folder(&source, &to.join(name).join("src"), SOURCE, every_file)?;
         }
     }
     for std_detect in ["std_detect", STD_DETECT] {
         let source = library.join(std_detect).join("src");
         if source.is_dir() {
-            copy_folder(&source, &to.join(STD_DETECT).join("src"))?;
+            copy_folder(
+                &source,
+                &to.join(STD_DETECT).join("src"),
+                SOURCE,
+                every_file,
+            )?;
             break;
         }
     }
@@ -237,19 +243,12 @@ fn edition(library: &Path, name: &str) -> String {
         .unwrap_or_else(|| "2024".to_string())
 }
 
-fn copy_folder(from: &Path, to: &Path) -> Result<()> {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.with_context(|| format!("reading {}", from.display()))?;
-        let target = to.join(entry.path().strip_prefix(from)?);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target)
-                .with_context(|| format!("creating the folder {}", target.display()))?;
-        } else {
-            std::fs::copy(entry.path(), &target)
-                .with_context(|| format!("copying {}", entry.path().display()))?;
-        }
-    }
-    Ok(())
+/// What the copy is made of, as errors name it.
+const SOURCE: &str = "the standard library source";
+
+/// Every file is copied, none linked to the toolchain's: the emptied modules are written over.
+fn every_file(_: &Path) -> Transfer {
+    Transfer::Copy
 }
 
 #[cfg(test)]

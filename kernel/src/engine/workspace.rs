@@ -55,7 +55,7 @@ impl Workspace {
                 eprintln!("cellar: building in a folder of this kernel's own: {error:#}");
                 let own = dir.join("build");
                 if runtime.seed.join("build").is_dir() {
-                    super::build_folder_copy::copy_build_folder(&runtime.seed.join("build"), &own)?;
+                    super::folder_copy::copy_build_folder(&runtime.seed.join("build"), &own)?;
                 }
                 (own, None)
             }

@@ -1,30 +1,32 @@
-//! Copying the seed's build folder into a kernel's, linking what no build writes in place.
+//! Copying a folder, linking the files no writer changes in place.
 //!
-//! A new build folder is a copy of the seed's: about 190 MB, most of it the runtime's and its
-//! dependencies' libraries and the runtime's incremental cache. Copying them took a quarter of
-//! a second of a kernel's first start, on one core while the other waited. The libraries
-//! rustc writes (`.rlib`, `.rmeta`, `.so` in a `deps` folder) are always written to a new file
-//! and renamed over the old one (rustc for archives and metadata, the linkers for shared
-//! libraries), and rustc's incremental sessions are never changed once written (rustc itself
-//! hard-links them from one session to the next). So those are hard links to the seed's
+//! A kernel's new build folder is a copy of the seed's: about 190 MB, most of it the runtime's
+//! and its dependencies' libraries and the runtime's incremental cache. Copying them took a
+//! quarter of a second of a kernel's first start, on one core while the other waited. The
+//! libraries rustc writes (`.rlib`, `.rmeta`, `.so` in a `deps` folder) are always written to a
+//! new file and renamed over the old one (rustc for archives and metadata, the linkers for
+//! shared libraries), and rustc's incremental sessions are never changed once written (rustc
+//! itself hard-links them from one session to the next). So those are hard links to the seed's
 //! files: a rebuild in one kernel replaces its own link and leaves the seed as it was. The rest
 //! (cargo's fingerprints, dep-info files, build script outputs, lock files) is written in
 //! place, so it is copied. Modification times are kept, so cargo sees the copy as up to date.
+//! The copy of the standard library's source that rust-analyzer reads is made here too, every
+//! file copied.
 
 use anyhow::{Context, Result};
 use std::fs::{File, FileTimes};
 use std::path::Path;
 
-/// How one file of the seed's build reaches the copy.
+/// How one file reaches the copy.
 #[derive(Debug, PartialEq, Eq)]
-enum Transfer {
+pub enum Transfer {
     /// A hard link to the seed's file (a copy when the two folders are on different devices).
     Link,
     Copy,
 }
 
-/// What `relative` (a path inside the build folder) needs: see the module's opening.
-fn transfer(relative: &Path) -> Transfer {
+/// What `relative` (a path inside a build folder) needs: see the module's opening.
+fn build_folder_transfer(relative: &Path) -> Transfer {
     let in_folder = |name: &str| relative.components().any(|c| c.as_os_str() == name);
     let library = matches!(
         relative.extension().and_then(|e| e.to_str()),
@@ -38,11 +40,22 @@ fn transfer(relative: &Path) -> Transfer {
     }
 }
 
-/// Copies the build folder `from` into `to` (made if missing).
+/// Copies the build folder `from` (the seed's) into `to` (made if missing).
 pub fn copy_build_folder(from: &Path, to: &Path) -> Result<()> {
+    copy_folder(from, to, "the seed build", build_folder_transfer)
+}
+
+/// Copies the folder `from` (named `what` in errors) into `to` (made if missing), each file as
+/// `transfer` says for its path inside `from`.
+pub fn copy_folder(
+    from: &Path,
+    to: &Path,
+    what: &str,
+    transfer: impl Fn(&Path) -> Transfer,
+) -> Result<()> {
     std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
     for entry in walkdir::WalkDir::new(from).min_depth(1) {
-        let entry = entry.with_context(|| format!("reading the seed build {}", from.display()))?;
+        let entry = entry.with_context(|| format!("reading {what} {}", from.display()))?;
         let relative = entry
             .path()
             .strip_prefix(from)
@@ -93,7 +106,11 @@ mod tests {
             "target/debug/deps/libserde_derive-3c4d.so",
             "target/x86_64-unknown-linux-gnu/debug/incremental/cellar-1/s-2/query-cache.bin",
         ] {
-            assert_eq!(transfer(Path::new(linked)), Transfer::Link, "{linked}");
+            assert_eq!(
+                build_folder_transfer(Path::new(linked)),
+                Transfer::Link,
+                "{linked}"
+            );
         }
         for copied in [
             "Cargo.toml",
@@ -105,7 +122,11 @@ mod tests {
             "target/debug/build/serde-5e6f/out/private.rs",
             "target/x86_64-unknown-linux-gnu/debug/.cargo-lock",
         ] {
-            assert_eq!(transfer(Path::new(copied)), Transfer::Copy, "{copied}");
+            assert_eq!(
+                build_folder_transfer(Path::new(copied)),
+                Transfer::Copy,
+                "{copied}"
+            );
         }
     }
 
