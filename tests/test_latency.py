@@ -381,6 +381,37 @@ def test_the_check_of_a_cell_of_items_leaves_out_only_bodies_the_cell_cannot_bre
     assert result_text(outputs) == "10"
 
 
+def test_a_cell_that_runs_leaves_out_the_variables_and_serde_impls_its_code_cannot_reach(kernel):
+    _, kc = kernel
+    tag = uuid.uuid4().hex[:8]
+    derive = "#[derive(Clone, Debug, cellar::CacheHash, serde::Serialize, serde::Deserialize)]"
+    for cell in [
+        f"{derive}\nstruct Far{tag} {{ x: u32 }}\n{derive}\nstruct Near{tag} {{ y: u32 }}",
+        f"let far{tag} = Far{tag} {{ x: 1 }};\nlet near{tag} = Near{tag} {{ y: 2 }};",
+        f"#[cellar::cache_data]\nfn twice{tag}(n: u32) -> Near{tag} {{ Near{tag} {{ y: n * 2 }} }}",
+    ]:
+        reply, _ = run_cell(kc, cell)
+        assert reply["status"] == "ok", reply
+    _, outputs = run_cell(kc, f"near{tag}.y + twice{tag}(3).y")
+    assert result_text(outputs) == "8"
+    _, outputs = run_cell(kc, ":last_compile_dir")
+    source = (pathlib.Path(result_text(outputs).strip()) / "src" / "lib.rs").read_text()
+    # The cell names `near` and calls `twice`, which returns a `Near`: `far` stays in the store
+    # (only its type is checked), and `Far`'s serde impls are left out of the build.
+    assert f"take_variable::<Near{tag}>(stringify!(near{tag}))" in source, source
+    assert f"take_variable::<Far{tag}>" not in source, source
+    assert f"check_variable::<Far{tag}>(stringify!(far{tag}))" in source, source
+    assert f"cellar left the `Serialize` impl of `Far{tag}` out of this cell's build" in source
+    assert f"impl of `Near{tag}`" not in source, source
+    # The variable left in the store is whole; a cell that names it serializes it into a cache.
+    reply, _ = run_cell(kc, f"#[cellar::cache_data]\nfn echo{tag}(f: Far{tag}) -> Far{tag} {{ f }}")
+    assert reply["status"] == "ok", reply
+    for _ in range(2):
+        reply, outputs = run_cell(kc, f"echo{tag}(far{tag}.clone()).x + twice{tag}(3).y")
+        assert reply["status"] == "ok", reply
+        assert result_text(outputs) == "7"
+
+
 def test_cells_keep_their_variables_in_the_kernels_compact_store(kernel):
     _, kc = kernel
     tag = uuid.uuid4().hex[:8]

@@ -10,16 +10,15 @@
 //! without the library, is compiled as before.
 //!
 //! The check leaves out the earlier items' bodies that cannot fail through what the cell
-//! declares (`notebook::leave_out_unchanged_bodies`), when the kernel said what that is.
+//! declares (`notebook::leave_out_unchanged_bodies`), when the kernel said what that is: the
+//! rustc wrapper writes that lighter crate before the check.
 
-use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
 use super::cell_crate_linking;
-use super::notebook;
 use super::rustc_wrapper::option_values;
 use super::seed_libraries;
 
@@ -37,19 +36,12 @@ const EMIT_CHECK: &str = "--emit=dep-info,metadata";
 pub struct CheckedBuild {
     library: PathBuf,
     out_dir: PathBuf,
-    /// What the cell declares, when the kernel said: the check leaves out what they cannot break.
-    declares: Option<BTreeSet<String>>,
 }
 
 impl CheckedBuild {
     /// When the library exists and has the entry point of `source` (the crate rustc is given):
-    /// the build, and rustc's arguments that check the crate without compiling it. `declares`
-    /// are the names the cell declares, when the kernel said.
-    pub fn plan(
-        args: &[OsString],
-        source: &str,
-        declares: Option<BTreeSet<String>>,
-    ) -> Option<(CheckedBuild, Vec<OsString>)> {
+    /// the build, and rustc's arguments that check the crate without compiling it.
+    pub fn plan(args: &[OsString], source: &str) -> Option<(CheckedBuild, Vec<OsString>)> {
         let library = PathBuf::from(std::env::var_os(LIBRARY_ENV)?);
         if !library.is_file() {
             return None;
@@ -59,26 +51,8 @@ impl CheckedBuild {
         }
         let out_dir = PathBuf::from(option_values(args, "--out-dir").next()?);
         let checking = check_only(args)?;
-        let build = CheckedBuild {
-            library,
-            out_dir,
-            declares,
-        };
+        let build = CheckedBuild { library, out_dir };
         Some((build, checking))
-    }
-
-    /// Rewrites the crate root `root` (holding `source`) for the check: the bodies the cell
-    /// cannot make fail are left out. Any failure leaves the crate whole, to be checked in full.
-    pub fn leave_out_unchanged_bodies(&self, root: &Path, source: &str) {
-        let Some(declared) = &self.declares else {
-            return;
-        };
-        if let Some(lighter) = notebook::leave_out_unchanged_bodies(source, declared) {
-            if let Err(error) = std::fs::write(root, lighter) {
-                eprintln!("cellar: could not write {}: {error}", root.display());
-                let _ = std::fs::write(root, source);
-            }
-        }
     }
 
     /// Puts the library where rustc would have written the cell's, once rustc checked it.
@@ -206,7 +180,6 @@ mod tests {
         let build = CheckedBuild {
             library,
             out_dir: out_dir.clone(),
-            declares: None,
         };
         let notification = build.put_library_in_place().unwrap();
         let path = out_dir.join("libctx.so");

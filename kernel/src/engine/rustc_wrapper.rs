@@ -21,7 +21,7 @@ use super::cell_crate_flags::{self, ChosenBuild};
 use super::cell_crate_linking;
 use super::checked_cells::CheckedBuild;
 use super::compiled_cells::CompiledCells;
-use super::notebook::CellWork;
+use super::notebook::{self, CellWork};
 use super::variable_store;
 use super::wrapper_reports::{self, WrapperReport};
 use std::ffi::OsString;
@@ -63,15 +63,20 @@ pub fn hand_over() {
                 std::process::exit(101);
             })
         });
-        let (rewritten, checked) = match &cell_crate {
+        let plan = match &cell_crate {
             Some(cell_crate) => cell_build_plan(&args, &cell_crate.source),
-            None => (None, None),
+            None => CellBuildPlan::default(),
         };
-        if let (Some(build), Some(cell_crate), Some(root)) =
-            (&checked, &cell_crate, crate_root(&args))
+        if let (Some(lighter), Some(cell_crate), Some(root)) =
+            (&plan.lighter_source, &cell_crate, crate_root(&args))
         {
-            build.leave_out_unchanged_bodies(root, &cell_crate.source);
+            write_crate_root(root, lighter, &cell_crate.source);
         }
+        let CellBuildPlan {
+            args: rewritten,
+            checked,
+            ..
+        } = plan;
         let store_link = cell_crate.and_then(|cell_crate| cell_crate.link);
         let metadata = std_metadata();
         let compiled_cells = is_cell.then(CompiledCells::from_env).flatten();
@@ -151,24 +156,50 @@ pub fn hand_over() {
     evcxr::runtime_hook();
 }
 
-/// How the cell crate (`source`) is built: rustc's arguments when the kernel changes them (the
-/// level, or checks only), and the checked build of a cell of items only.
-fn cell_build_plan(
-    args: &[OsString],
-    source: &str,
-) -> (Option<Vec<OsString>>, Option<CheckedBuild>) {
+/// How the kernel has the cell crate built.
+#[derive(Default)]
+struct CellBuildPlan {
+    /// rustc's arguments, when the kernel changes them (the level, or checks only).
+    args: Option<Vec<OsString>>,
+    /// The checked build of a cell of items only.
+    checked: Option<CheckedBuild>,
+    /// The crate's source with what this build need not compile left out: the earlier bodies
+    /// the check of a cell of items cannot fail on, or what the code of a cell that runs
+    /// cannot reach.
+    lighter_source: Option<String>,
+}
+
+/// How the cell crate (`source`) is built, from what the kernel said of the cell.
+fn cell_build_plan(args: &[OsString], source: &str) -> CellBuildPlan {
     let Some(ChosenBuild { work, declares }) = cell_crate_flags::chosen() else {
-        return (None, None);
+        return CellBuildPlan::default();
     };
     let leveled = cell_crate_flags::rewrite(args, cell_crate_flags::level_for(work));
     if work == CellWork::DefinesOnly {
         if let Some((build, checking)) =
-            CheckedBuild::plan(leveled.as_deref().unwrap_or(args), source, declares)
+            CheckedBuild::plan(leveled.as_deref().unwrap_or(args), source)
         {
-            return (Some(checking), Some(build));
+            return CellBuildPlan {
+                args: Some(checking),
+                checked: Some(build),
+                lighter_source: declares
+                    .and_then(|names| notebook::leave_out_unchanged_bodies(source, &names)),
+            };
         }
     }
-    (leveled, None)
+    CellBuildPlan {
+        args: leveled,
+        checked: None,
+        lighter_source: notebook::leave_out_of_a_run(source, declares.as_ref()),
+    }
+}
+
+/// Writes the lighter crate over its root; if that fails, the crate is compiled whole.
+fn write_crate_root(root: &Path, lighter: &str, source: &str) {
+    if let Err(error) = std::fs::write(root, lighter) {
+        eprintln!("cellar: could not write {}: {error}", root.display());
+        let _ = std::fs::write(root, source);
+    }
 }
 
 /// The values of a rustc option given as two arguments (`--extern NAME=PATH`), in order.

@@ -8,6 +8,8 @@
 //! The result carries the model as it will be once the cell has run; the engine keeps it only
 //! when evcxr accepted the cell, as evcxr itself keeps its state only then.
 
+mod body_rewrite;
+mod cell_code;
 mod cell_items;
 mod dependencies;
 mod edits;
@@ -15,6 +17,8 @@ mod expansion;
 mod ownership;
 mod result_display;
 mod unchanged_bodies;
+mod unreached_serde;
+mod untouched_variables;
 
 pub use cell_items::CellWork;
 use cell_items::{BlockIdentity, CellItems, ItemKind};
@@ -27,6 +31,18 @@ use quote::ToTokens;
 pub use result_display::{changes_formatting, ResultDisplay, SHOW_METHOD};
 use std::collections::{BTreeMap, BTreeSet};
 pub use unchanged_bodies::leave_out as leave_out_unchanged_bodies;
+
+/// The cell crate `source` of a cell that runs, with what its build cannot reach left out: the
+/// variables its code does not touch (`untouched_variables`), and the serde impls it cannot
+/// reach from them and from what the cell `declares`, when the kernel could tell
+/// (`unreached_serde`); `None` when nothing is left out.
+pub fn leave_out_of_a_run(source: &str, declares: Option<&BTreeSet<String>>) -> Option<String> {
+    let fewer_variables = untouched_variables::leave_out(source);
+    let text = fewer_variables.as_deref().unwrap_or(source);
+    declares
+        .and_then(|names| unreached_serde::leave_out(text, names))
+        .or(fewer_variables)
+}
 
 /// A cell as the engine gets it from the handler.
 #[derive(Debug, Clone, Copy)]
@@ -49,8 +65,9 @@ pub struct Prepared {
     pub display: ResultDisplay,
     /// Whether `source` runs anything once built (a cell that does not parse is taken to).
     pub work: CellWork,
-    /// For a cell of items, the names `source` declares, when they can be told: the check of
-    /// its build leaves out what cannot fail through them (`unchanged_bodies`).
+    /// The names `source` declares, when they can be told. The check of a cell of items leaves
+    /// out what cannot fail through them (`unchanged_bodies`); the build of a cell that runs
+    /// keeps the serde impls they reach (`unreached_serde`).
     pub declares: Option<BTreeSet<String>>,
 }
 
@@ -300,12 +317,8 @@ impl Notebook {
             edits.insert(0, edit);
         }
         let edited = edits::apply(cell.code, edits)?;
-        let declares = match parsed.work {
-            CellWork::DefinesOnly => {
-                CellItems::parse(&edited.text).and_then(|sent| unchanged_bodies::declared_by(&sent))
-            }
-            CellWork::RunsStatements => None,
-        };
+        let declares =
+            CellItems::parse(&edited.text).and_then(|sent| unchanged_bodies::declared_by(&sent));
         Ok(Prepared {
             source: edited.text,
             map: edited.map,

@@ -11,42 +11,20 @@
 //! method of an inherent impl is reached through its type, which code that calls it mentions or
 //! reaches through what returns the type). So for the check, a body that reaches none of the
 //! cell's names becomes `loop {}`, and the derived `Serialize`/`Deserialize` of such a type
-//! become impls without bodies. Every build that runs code, a cell with statements, still
-//! compiles all of them in full.
-//!
-//! The rewrite keeps every line where it was, so rustc's diagnostics map back to the cells as
-//! evcxr expects: a body keeps its line breaks, and the impls go after the last line.
+//! become impls without bodies (`body_rewrite` makes the edits). A build that runs code, a cell
+//! with statements, compiles every body; it leaves out only the serde impls its code cannot
+//! reach (`unreached_serde`).
 
+use super::body_rewrite::{Placeholder, Rewrite};
 use super::cell_items::{associated_names, kind_of, type_name, CellItems, ItemKind};
 use super::dependencies::Idents;
-use super::edits::{self, Edit, LineIndex};
-use proc_macro2::{LineColumn, TokenStream};
+use super::edits::LineIndex;
 use quote::ToTokens;
 use std::collections::BTreeSet;
-use std::ops::Range;
 
-/// Attributes a function (or its impl block) may carry and still have its body left out: none
-/// of them reads it. An attribute macro (`#[tokio::main]`, `#[async_trait]`) would.
-const INERT_ATTRIBUTES: [&str; 13] = [
-    "doc",
-    "allow",
-    "warn",
-    "deny",
-    "expect",
-    "inline",
-    "cold",
-    "must_use",
-    "track_caller",
-    "deprecated",
-    "no_mangle",
-    "unsafe",
-    "export_name",
-];
-
-/// The names a cell of items declares (its items', its impls' types and traits, the methods of
-/// its trait impls, what its `use` items bring in), as the check of its build needs them;
-/// `None` when it has anything whose names the kernel cannot tell (a glob import). A macro call
-/// makes a cell one of statements, which is compiled whole.
+/// The names a cell declares (its items', its impls' types and traits, the methods of its trait
+/// impls, what its `use` items bring in), as its build needs them; `None` when it has anything
+/// whose names the kernel cannot tell (a glob import): its build then leaves nothing out.
 pub fn declared_by(cell: &CellItems) -> Option<BTreeSet<String>> {
     let mut names = BTreeSet::new();
     for item in &cell.items {
@@ -65,16 +43,11 @@ pub fn leave_out(source: &str, cell_declares: &BTreeSet<String>) -> Option<Strin
     let file = syn::parse_file(source).ok()?;
     let unchanged = unchanged_items(&file.items, cell_declares)?;
     let lines = LineIndex::new(source);
-    let mut rewrite = Rewrite::default();
+    let mut rewrite = Rewrite::new(Placeholder::Loop, &file.items);
     for item in unchanged {
         rewrite.item(item, &lines)?;
     }
-    if rewrite.edits.is_empty() {
-        return None;
-    }
-    let mut text = edits::apply(source, rewrite.edits).ok()?.text;
-    text.push_str(&rewrite.appended);
-    Some(text)
+    rewrite.apply(source)
 }
 
 /// The items of `items` that reach none of `cell_declares`; `None` when one that does declares
@@ -115,7 +88,7 @@ fn unchanged_items<'a>(
 /// impl stands for its type); `None` when they cannot be told from its text (a macro call, a
 /// glob import of anything but the kernel's own modules of a cached function, whose names their
 /// `mod` item declares).
-fn declared_names(item: &syn::Item) -> Option<Vec<String>> {
+pub(super) fn declared_names(item: &syn::Item) -> Option<Vec<String>> {
     match item {
         syn::Item::Trait(t) => {
             let mut names = vec![t.ident.to_string()];
@@ -190,206 +163,6 @@ fn imported_names(tree: &syn::UseTree) -> Option<Vec<String>> {
 /// The modules the kernel generates beside a cached function (`__cellar_<name>`).
 const KERNEL_MODULE_PREFIX: &str = "__cellar_";
 
-/// The edits that leave bodies and serde impls out, and the impls that take their place.
-#[derive(Default)]
-struct Rewrite {
-    edits: Vec<Edit>,
-    appended: String,
-}
-
-impl Rewrite {
-    fn item(&mut self, item: &syn::Item, lines: &LineIndex) -> Option<()> {
-        match item {
-            syn::Item::Fn(f) => self.function(&f.attrs, &f.sig, &f.block, item, lines),
-            syn::Item::Impl(block) if block.attrs.iter().all(is_inert) => {
-                for inner in &block.items {
-                    if let syn::ImplItem::Fn(f) = inner {
-                        self.function(&f.attrs, &f.sig, &f.block, inner, lines)?;
-                    }
-                }
-                Some(())
-            }
-            syn::Item::Mod(m) => {
-                for inner in m.content.iter().flat_map(|(_, items)| items) {
-                    self.item(inner, lines)?;
-                }
-                Some(())
-            }
-            syn::Item::Struct(s)
-                if s.generics.params.is_empty() && s.attrs.iter().all(is_type_inert) =>
-            {
-                let mut helpers: Vec<&syn::Attribute> = s.attrs.iter().collect();
-                helpers.extend(s.fields.iter().flat_map(|field| &field.attrs));
-                self.serde_derives(&s.attrs, &s.ident, helpers, lines)
-            }
-            syn::Item::Enum(e)
-                if e.generics.params.is_empty() && e.attrs.iter().all(is_type_inert) =>
-            {
-                let mut helpers: Vec<&syn::Attribute> = e.attrs.iter().collect();
-                for variant in &e.variants {
-                    helpers.extend(&variant.attrs);
-                    helpers.extend(variant.fields.iter().flat_map(|field| &field.attrs));
-                }
-                self.serde_derives(&e.attrs, &e.ident, helpers, lines)
-            }
-            _ => Some(()),
-        }
-    }
-
-    /// Leaves out a function's body, when nothing about the function reads it.
-    fn function(
-        &mut self,
-        attrs: &[syn::Attribute],
-        sig: &syn::Signature,
-        block: &syn::Block,
-        whole: &dyn ToTokens,
-        lines: &LineIndex,
-    ) -> Option<()> {
-        // An `impl Trait` return type needs the body's type; an impl block in the body counts
-        // for the whole crate.
-        let has_impl = |tokens: TokenStream| Idents::of(tokens).0.contains("impl");
-        if sig.constness.is_some()
-            || has_impl(sig.output.to_token_stream())
-            || has_impl(block.to_token_stream())
-            || !attrs.iter().all(is_inert)
-        {
-            return Some(());
-        }
-        let start = offset(lines, first_position(whole.to_token_stream())?)?;
-        let braces = &block.brace_token.span;
-        let body = offset(lines, braces.open().start())?..offset(lines, braces.close().end())?;
-        // Its parameters are unused now; the check must not warn about them.
-        self.edits
-            .push(Edit::insert(start, "#[allow(unused_variables)] "));
-        self.edits.push(Edit {
-            text: format!("{{ loop {{}}{}}}", line_breaks(lines, &body)),
-            range: body,
-        });
-        Some(())
-    }
-
-    /// Replaces the derived `Serialize` and `Deserialize` of a type by impls without bodies, and
-    /// blanks its `#[serde(…)]` attributes, which only the derives read.
-    fn serde_derives(
-        &mut self,
-        attrs: &[syn::Attribute],
-        name: &syn::Ident,
-        helpers: Vec<&syn::Attribute>,
-        lines: &LineIndex,
-    ) -> Option<()> {
-        let mut derive_edits = Vec::new();
-        let mut impls = String::new();
-        for attr in attrs.iter().filter(|attr| attr.path().is_ident("derive")) {
-            let Ok(paths) = attr.parse_args_with(
-                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
-            ) else {
-                return Some(());
-            };
-            let (serde, kept): (Vec<&syn::Path>, Vec<&syn::Path>) =
-                paths.iter().partition(|path| serde_trait(path).is_some());
-            if serde.is_empty() {
-                continue;
-            }
-            for path in serde {
-                let path_text = path.to_token_stream().to_string();
-                impls.push_str(&match serde_trait(path)? {
-                    SerdeTrait::Serialize => format!(
-                        "impl {path_text} for {name} {{ fn serialize<CellarS: ::serde::Serializer>(&self, _: CellarS) -> ::core::result::Result<CellarS::Ok, CellarS::Error> {{ loop {{}} }} }}\n"
-                    ),
-                    SerdeTrait::Deserialize => format!(
-                        "impl<'de> {path_text}<'de> for {name} {{ fn deserialize<CellarD: ::serde::Deserializer<'de>>(_: CellarD) -> ::core::result::Result<Self, CellarD::Error> {{ loop {{}} }} }}\n"
-                    ),
-                });
-            }
-            let range = tokens_range(lines, attr.to_token_stream())?;
-            let kept = kept
-                .iter()
-                .map(|path| path.to_token_stream().to_string())
-                .collect::<Vec<_>>();
-            let derive = if kept.is_empty() {
-                String::new()
-            } else {
-                format!("#[derive({})]", kept.join(", "))
-            };
-            derive_edits.push(Edit {
-                text: derive + &line_breaks(lines, &range),
-                range,
-            });
-        }
-        if derive_edits.is_empty() {
-            return Some(());
-        }
-        for helper in helpers
-            .into_iter()
-            .filter(|attr| attr.path().is_ident("serde"))
-        {
-            let range = tokens_range(lines, helper.to_token_stream())?;
-            derive_edits.push(Edit {
-                text: line_breaks(lines, &range),
-                range,
-            });
-        }
-        self.edits.extend(derive_edits);
-        self.appended.push('\n');
-        self.appended.push_str(&impls);
-        Some(())
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SerdeTrait {
-    Serialize,
-    Deserialize,
-}
-
-/// Which serde trait a derive names (`Serialize`, `serde::Deserialize`…), if one.
-fn serde_trait(path: &syn::Path) -> Option<SerdeTrait> {
-    match path.segments.last()?.ident.to_string().as_str() {
-        "Serialize" => Some(SerdeTrait::Serialize),
-        "Deserialize" => Some(SerdeTrait::Deserialize),
-        _ => None,
-    }
-}
-
-fn is_inert(attr: &syn::Attribute) -> bool {
-    is_named_one_of(attr, &INERT_ATTRIBUTES)
-}
-
-/// Attributes a type may carry besides the inert ones and still have its serde derives
-/// replaced: an attribute macro on it (`#[serde_as]`) reads them, and would see them gone.
-const TYPE_ATTRIBUTES: [&str; 4] = ["derive", "serde", "repr", "non_exhaustive"];
-
-fn is_type_inert(attr: &syn::Attribute) -> bool {
-    is_inert(attr) || is_named_one_of(attr, &TYPE_ATTRIBUTES)
-}
-
-/// Whether the attribute's path is a single name among `names`.
-fn is_named_one_of(attr: &syn::Attribute, names: &[&str]) -> bool {
-    attr.path()
-        .get_ident()
-        .is_some_and(|ident| names.contains(&ident.to_string().as_str()))
-}
-
-/// The line breaks of `range` in the text: what keeps the lines after it in place.
-fn line_breaks(lines: &LineIndex, range: &Range<usize>) -> String {
-    "\n".repeat(lines.text()[range.clone()].matches('\n').count())
-}
-
-fn first_position(tokens: TokenStream) -> Option<LineColumn> {
-    Some(tokens.into_iter().next()?.span().start())
-}
-
-/// Where a token of a whole parsed file stands: lines count from 1, columns chars from 0.
-fn offset(lines: &LineIndex, position: LineColumn) -> Option<usize> {
-    lines.at(position.line.checked_sub(1)?, position.column)
-}
-
-fn tokens_range(lines: &LineIndex, tokens: TokenStream) -> Option<Range<usize>> {
-    let start = first_position(tokens.clone())?;
-    let end = tokens.into_iter().last()?.span().end();
-    Some(offset(lines, start)?..offset(lines, end)?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -457,13 +230,14 @@ mod tests {
 
     #[test]
     fn serde_derives_become_impls_without_bodies_after_the_last_line() {
-        let source = "#[derive(Clone, serde::Serialize, Deserialize)]\n#[serde(rename_all = \"camelCase\")]\nstruct S {\n    #[serde(default)]\n    x: u32,\n}\n";
+        let source = "use serde::Deserialize;\n#[derive(Clone, serde::Serialize, Deserialize)]\n#[serde(rename_all = \"camelCase\")]\nstruct S {\n    #[serde(default)]\n    x: u32,\n}\n";
         let out = leave_out(source, &names(&["other"])).unwrap();
         let lines: Vec<&str> = out.lines().collect();
         let (kept, added) = lines.split_at(lines_of(source));
         assert_eq!(
             kept,
             [
+                "use serde::Deserialize;",
                 "#[derive(Clone)]",
                 "",
                 "struct S {",

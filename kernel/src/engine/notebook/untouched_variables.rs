@@ -1,0 +1,155 @@
+//! What the build of a cell that runs can leave out: the variables its code does not touch.
+//!
+//! evcxr's entry point takes every variable of the notebook out of its store before the cell's
+//! code and puts each one back after it (`cell_code`), so every cell compiles the unboxing, the
+//! boxing and the drop glue of every variable's type: with the 14 variables at the end of the
+//! cached-functions notebook, about a third of a trivial cell's rustc. A variable the cell's code
+//! does not name cannot be used by it (a `macro_rules!` body cannot see the caller's variables),
+//! so it stays in the store as it is: its take and put lines are left out. Its check line stays,
+//! so a variable whose type a cell redefined is still reported lost by the next cell, as evcxr
+//! does.
+//!
+//! Every line keeps its number, so evcxr's map from rustc's diagnostics to the cell still
+//! holds: in each run of take (or put) lines, the kept ones come first and blank lines follow.
+//! That also keeps the run in the form `compiled_cells::canonical` sorts, whatever order evcxr
+//! wrote the variables in.
+
+use super::cell_code::CellCode;
+
+const TAKE: &str = " = evcxr_variable_store.take_variable::<";
+const PUT: &str = "evcxr_variable_store.put_variable::<";
+
+/// `source` (a cell crate that runs) without the take and put lines of the variables its code
+/// does not name; `None` when it names them all, or the source cannot be read that way.
+pub fn leave_out(source: &str) -> Option<String> {
+    let code = CellCode::of(&syn::parse_file(source).ok()?)?;
+    let untouched = |line: &str| {
+        store_line(line).is_some_and(|(_, name)| {
+            code.variables.contains_key(name) && !code.mentions.contains(name)
+        })
+    };
+    if !source.lines().any(untouched) {
+        return None;
+    }
+    let lines: Vec<&str> = source.split('\n').collect();
+    let mut out: Vec<&str> = Vec::with_capacity(lines.len());
+    let same_kind = |a: &&str, b: &&str| {
+        store_line(a).is_some_and(|(kind, _)| store_line(b).is_some_and(|(k, _)| k == kind))
+    };
+    for run in lines.chunk_by(same_kind) {
+        let kept: Vec<&str> = run
+            .iter()
+            .copied()
+            .filter(|line| !untouched(line))
+            .collect();
+        let blank = run.len() - kept.len();
+        out.extend(kept);
+        out.extend(std::iter::repeat_n("", blank));
+    }
+    Some(out.join("\n"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StoreLine {
+    Take,
+    Put,
+}
+
+/// Whether `line` is one of evcxr's lines taking a variable out or putting it back, and which
+/// variable it names.
+fn store_line(line: &str) -> Option<(StoreLine, &str)> {
+    if let Some(rest) = line.strip_prefix("let ").filter(|rest| rest.contains(TAKE)) {
+        let declared = &rest[..rest.find(TAKE)?];
+        let name = declared.strip_prefix("mut ").unwrap_or(declared);
+        return Some((StoreLine::Take, name));
+    }
+    let rest = line.strip_prefix(PUT)?;
+    let name = rest.split("(stringify!(").nth(1)?.split(')').next()?;
+    Some((StoreLine::Put, name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::cell_code::evcxr_crates::cell_crate;
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// The variables of `source` that `out` leaves in the store.
+    fn left_in_store(source: &str, out: &str) -> BTreeSet<String> {
+        let taken = |text: &str| {
+            CellCode::of(&syn::parse_file(text).unwrap())
+                .unwrap()
+                .variables
+        };
+        let still_taken = taken(out);
+        taken(source)
+            .into_keys()
+            .filter(|name| !still_taken.contains_key(name))
+            .collect()
+    }
+
+    const ITEMS: &str = "struct Big { v: Vec<u8> }";
+    const VARIABLES: [(&str, &str); 4] = [
+        ("big", "Big"),
+        ("mut m", "Vec<u32>"),
+        ("n", "usize"),
+        ("s", "String"),
+    ];
+
+    #[test]
+    fn variables_the_code_does_not_name_stay_in_the_store_and_lines_keep_their_numbers() {
+        let source = cell_crate(ITEMS, &VARIABLES, "m.push(1);\nprintln!(\"{s}\");");
+        let out = leave_out(&source).unwrap();
+        assert_eq!(
+            left_in_store(&source, &out),
+            BTreeSet::from(["big".to_string(), "n".to_string()])
+        );
+        assert_eq!(out.lines().count(), source.lines().count());
+        let line_of = |text: &str, what: &str| text.lines().position(|line| line == what);
+        assert_eq!(line_of(&out, "m.push(1);"), line_of(&source, "m.push(1);"));
+        assert!(out.contains("let mut m = evcxr_variable_store.take_variable::<Vec<u32>>"));
+        assert!(out.contains("evcxr_variable_store.put_variable::<String>(stringify!(s), s);"));
+        assert!(!out.contains("put_variable::<usize>"), "{out}");
+        // The checks stay, for every variable.
+        assert!(
+            out.contains("check_variable::<Big>(stringify!(big))"),
+            "{out}"
+        );
+        assert!(
+            out.contains("check_variable::<usize>(stringify!(n))"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn the_result_does_not_depend_on_evcxrs_order_once_canonical() {
+        let statements = "let t = n + m.len();";
+        let mut reversed = VARIABLES;
+        reversed.reverse();
+        let one = leave_out(&cell_crate(ITEMS, &VARIABLES, statements)).unwrap();
+        let other = leave_out(&cell_crate(ITEMS, &reversed, statements)).unwrap();
+        assert_ne!(one, other);
+        let canonical = crate::engine::compiled_cells::canonical::canonical;
+        assert_eq!(canonical(&one), canonical(&other));
+    }
+
+    #[test]
+    fn a_cell_that_names_every_variable_is_left_whole() {
+        let source = cell_crate(ITEMS, &VARIABLES[1..3], "n + m.len()");
+        assert_eq!(leave_out(&source), None);
+    }
+
+    #[test]
+    fn a_variable_named_only_in_a_format_string_or_a_macro_is_touched() {
+        let source = cell_crate(
+            ITEMS,
+            &VARIABLES,
+            "println!(\"{n}\"); dbg!(big.v.len()); show!(s)",
+        );
+        let out = leave_out(&source).unwrap();
+        assert_eq!(
+            left_in_store(&source, &out),
+            BTreeSet::from(["m".to_string()])
+        );
+    }
+}
