@@ -21,6 +21,7 @@ pub mod diagnostics;
 mod folder_copy;
 pub mod is_complete;
 mod kernel_folder;
+mod lighter_crates;
 mod notebook;
 mod offline_first;
 mod outputs;

@@ -21,7 +21,8 @@ use super::cell_crate_flags::{self, ChosenBuild};
 use super::cell_crate_linking;
 use super::checked_cells::CheckedBuild;
 use super::compiled_cells::CompiledCells;
-use super::notebook::{self, CellWork};
+use super::lighter_crates::LeaveOut;
+use super::notebook::CellWork;
 use super::variable_store;
 use super::wrapper_reports::{self, WrapperReport};
 use std::ffi::OsString;
@@ -67,20 +68,26 @@ pub fn hand_over() {
             Some(cell_crate) => cell_build_plan(&args, &cell_crate.source),
             None => CellBuildPlan::default(),
         };
-        if let (Some(lighter), Some(cell_crate), Some(root)) =
-            (&plan.lighter_source, &cell_crate, crate_root(&args))
-        {
-            write_crate_root(root, lighter, &cell_crate.source);
-        }
         let CellBuildPlan {
             args: rewritten,
             checked,
-            ..
+            leave_out,
         } = plan;
-        let store_link = cell_crate.and_then(|cell_crate| cell_crate.link);
+        let (source, store_link) = match cell_crate {
+            Some(cell_crate) => (Some(cell_crate.source), cell_crate.link),
+            None => (None, None),
+        };
+        // Only a build rustc makes needs the lighter crate (see `lighter_crates`).
+        let root = crate_root(&args).map(Path::to_path_buf);
+        let write_lighter_crate = || {
+            if let (Some(leave_out), Some(source), Some(root)) = (&leave_out, &source, &root) {
+                leave_out.write(root, source);
+            }
+        };
         let metadata = std_metadata();
         let compiled_cells = is_cell.then(CompiledCells::from_env).flatten();
         if rewritten.is_some()
+            || leave_out.is_some()
             || store_link.is_some()
             || metadata.is_some()
             || compiled_cells.is_some()
@@ -117,7 +124,8 @@ pub fn hand_over() {
                 }
             };
             let code = match compiled_cells {
-                Some(cells) => cells.build(&args, || {
+                Some(cells) => cells.build(&args, &leave_out, || {
+                    write_lighter_crate();
                     let mut output = rustc_call()?
                         .stdout(Stdio::piped())
                         .stderr(Stdio::piped())
@@ -127,18 +135,21 @@ pub fn hand_over() {
                     }
                     Ok(output)
                 }),
-                None => match rustc_call()
-                    .and_then(|mut command| command.status())
-                    .and_then(|status| {
-                        finish(status.success())?.inspect(|line| eprintln!("{line}"));
-                        Ok(status)
-                    }) {
-                    Ok(status) => status.code().unwrap_or(101),
-                    Err(error) => {
-                        eprintln!("cellar: could not run rustc: {error}");
-                        101
+                None => {
+                    write_lighter_crate();
+                    match rustc_call()
+                        .and_then(|mut command| command.status())
+                        .and_then(|status| {
+                            finish(status.success())?.inspect(|line| eprintln!("{line}"));
+                            Ok(status)
+                        }) {
+                        Ok(status) => status.code().unwrap_or(101),
+                        Err(error) => {
+                            eprintln!("cellar: could not run rustc: {error}");
+                            101
+                        }
                     }
-                },
+                }
             };
             if let Some(cargo_began) = is_cell.then(build_timing::parent_began).flatten() {
                 wrapper_reports::send(&WrapperReport::CellBuilt(CellBuild {
@@ -163,10 +174,8 @@ struct CellBuildPlan {
     args: Option<Vec<OsString>>,
     /// The checked build of a cell of items only.
     checked: Option<CheckedBuild>,
-    /// The crate's source with what this build need not compile left out: the earlier bodies
-    /// the check of a cell of items cannot fail on, or what the code of a cell that runs
-    /// cannot reach.
-    lighter_source: Option<String>,
+    /// What the build leaves out of the crate.
+    leave_out: Option<LeaveOut>,
 }
 
 /// How the cell crate (`source`) is built, from what the kernel said of the cell.
@@ -182,23 +191,14 @@ fn cell_build_plan(args: &[OsString], source: &str) -> CellBuildPlan {
             return CellBuildPlan {
                 args: Some(checking),
                 checked: Some(build),
-                lighter_source: declares
-                    .and_then(|names| notebook::leave_out_unchanged_bodies(source, &names)),
+                leave_out: declares.map(LeaveOut::UnchangedBodies),
             };
         }
     }
     CellBuildPlan {
         args: leveled,
         checked: None,
-        lighter_source: notebook::leave_out_of_a_run(source, declares.as_ref()),
-    }
-}
-
-/// Writes the lighter crate over its root; if that fails, the crate is compiled whole.
-fn write_crate_root(root: &Path, lighter: &str, source: &str) {
-    if let Err(error) = std::fs::write(root, lighter) {
-        eprintln!("cellar: could not write {}: {error}", root.display());
-        let _ = std::fs::write(root, source);
+        leave_out: Some(LeaveOut::Unreached(declares)),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The key of a cell build: blake3 over what the library is made from.
 //!
-//! - the canonical source (`canonical`);
+//! - the canonical source, as evcxr wrote it (`canonical`), and what the build leaves out of it
+//!   (`lighter_crates`): a hit is not rewritten;
 //! - rustc's arguments (opt-level, `-C metadata`, the cfgs…), with the build folder's path
 //!   left out so that every folder of the pool shares entries;
 //! - each library the crate links (`--extern`, and the shared library evcxr links instead):
@@ -12,15 +13,16 @@
 use super::canonical::canonical;
 use super::Build;
 use crate::engine::cell_crate_linking;
+use crate::engine::lighter_crates::LeaveOut;
 use crate::engine::rustc_wrapper::{core_library, option_values};
 use std::path::{Path, PathBuf};
 
 /// Changes when what an entry holds, or how the key is made, changes.
-const FORMAT: &[u8] = b"cellar compiled cell 1";
+const FORMAT: &[u8] = b"cellar compiled cell 2";
 
 /// The key, as hex; `None` when the build cannot be keyed (unparsable source, paths that are
 /// not text): it is then compiled and not kept.
-pub fn key(build: &Build<'_>, source: &str) -> Option<String> {
+pub fn key(build: &Build<'_>, source: &str, leave_out: &Option<LeaveOut>) -> Option<String> {
     let mut hasher = blake3::Hasher::new();
     let mut field = |bytes: &[u8]| {
         hasher.update(&(bytes.len() as u64).to_le_bytes());
@@ -28,6 +30,13 @@ pub fn key(build: &Build<'_>, source: &str) -> Option<String> {
     };
     field(FORMAT);
     field(canonical(source)?.as_bytes());
+    field(
+        leave_out
+            .as_ref()
+            .map(LeaveOut::describe)
+            .unwrap_or_default()
+            .as_bytes(),
+    );
     for arg in build.abstract_args()? {
         field(arg.as_bytes());
     }
@@ -122,9 +131,17 @@ mod tests {
     }
 
     fn key_in(folder: &Path, source: &str) -> Option<String> {
+        key_leaving_out(folder, source, &None)
+    }
+
+    fn key_leaving_out(
+        folder: &Path,
+        source: &str,
+        leave_out: &Option<LeaveOut>,
+    ) -> Option<String> {
         let library = folder.join("target/debug/deps/libserde.rlib");
         let args = args(folder, &library);
-        key(&build(folder, &args), source)
+        key(&build(folder, &args), source, leave_out)
     }
 
     #[test]
@@ -144,5 +161,22 @@ mod tests {
         let before = key_in(&first, "struct A;").unwrap();
         std::fs::write(first.join("target/debug/deps/libserde.rlib"), b"rebuilt").unwrap();
         assert_ne!(Some(before), key_in(&first, "struct A;"));
+    }
+
+    #[test]
+    fn what_the_build_leaves_out_is_in_the_key() {
+        std::env::set_var("EVCXR_CORE_EXTERN", "core=/toolchain/libstd-abc.so");
+        let (_dir, first, _) = two_folders();
+        let names = |list: &[&str]| list.iter().map(|name| name.to_string()).collect();
+        let keys: std::collections::BTreeSet<Option<String>> = [
+            None,
+            Some(LeaveOut::Unreached(None)),
+            Some(LeaveOut::Unreached(Some(names(&["A"])))),
+            Some(LeaveOut::UnchangedBodies(names(&["A"]))),
+        ]
+        .iter()
+        .map(|leave_out| key_leaving_out(&first, "struct A;", leave_out))
+        .collect();
+        assert_eq!(keys.len(), 4);
     }
 }

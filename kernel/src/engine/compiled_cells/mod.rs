@@ -3,7 +3,8 @@
 //!
 //! The kernel is the rustc wrapper evcxr calls (`rustc_wrapper`). For the cell crate it looks
 //! the build up here first, by a key over what the library is made from (`key`): the canonical
-//! source (`canonical`: evcxr's arbitrary item and variable orders taken out), rustc's
+//! source as evcxr wrote it (`canonical`: its arbitrary item and variable orders taken out) and
+//! what the build leaves out of it (`lighter_crates`), rustc's
 //! arguments with the build folder's own path left out, the libraries the crate links and the
 //! toolchain. A hit puts the library and rustc's dependency file in place and replays rustc's
 //! messages; a miss compiles and keeps the result (`entry`). What the build read besides its
@@ -20,6 +21,7 @@ mod entry;
 mod key;
 mod space_used;
 
+use super::lighter_crates::LeaveOut;
 use super::rustc_wrapper::{crate_root, option_values};
 use std::ffi::OsString;
 use std::io::Write;
@@ -94,18 +96,19 @@ impl CompiledCells {
         })
     }
 
-    /// Builds the cell crate with these rustc arguments: from an entry when there is one,
-    /// otherwise with `compile` (rustc, its output captured), keeping what it built. Returns
-    /// the exit code for cargo.
+    /// Builds the cell crate with these rustc arguments, leaving `leave_out` out of it: from an
+    /// entry when there is one, otherwise with `compile` (rustc, its output captured), keeping
+    /// what it built. Returns the exit code for cargo.
     pub fn build(
         &self,
         args: &[OsString],
+        leave_out: &Option<LeaveOut>,
         compile: impl FnOnce() -> std::io::Result<Output>,
     ) -> i32 {
         // A build that cannot be keyed is compiled and not kept.
         let keyed = Build::new(args).and_then(|build| {
             let source = std::fs::read_to_string(build.folder.join(&build.source)).ok()?;
-            let key = key::key(&build, &source)?;
+            let key = key::key(&build, &source, leave_out)?;
             Some((build, source, key))
         });
         if let Some((build, source, key)) = &keyed {

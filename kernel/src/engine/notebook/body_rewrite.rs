@@ -83,6 +83,11 @@ impl Rewrite {
         }
     }
 
+    /// Adds edits made elsewhere (`untouched_variables`); they must not overlap these.
+    pub fn extend(&mut self, edits: impl IntoIterator<Item = Edit>) {
+        self.edits.extend(edits);
+    }
+
     /// `source` with the edits made, or `None` when nothing was left out.
     pub fn apply(self, source: &str) -> Option<String> {
         if self.edits.is_empty() {

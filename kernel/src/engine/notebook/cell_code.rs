@@ -121,7 +121,14 @@ mod tests {
         );
         let code = CellCode::of(&syn::parse_file(&source).unwrap()).unwrap();
         assert!(code.mentions.contains("n") && code.mentions.contains("helper"));
-        for name in ["big", "Big", "Vec", "usize", "check_variable", "take_variable"] {
+        for name in [
+            "big",
+            "Big",
+            "Vec",
+            "usize",
+            "check_variable",
+            "take_variable",
+        ] {
             assert!(!code.mentions.contains(name), "{name}: {:?}", code.mentions);
         }
         assert_eq!(code.variables.keys().collect::<Vec<_>>(), ["big", "n"]);

@@ -37,11 +37,15 @@ pub use unchanged_bodies::leave_out as leave_out_unchanged_bodies;
 /// reach from them and from what the cell `declares`, when the kernel could tell
 /// (`unreached_serde`); `None` when nothing is left out.
 pub fn leave_out_of_a_run(source: &str, declares: Option<&BTreeSet<String>>) -> Option<String> {
-    let fewer_variables = untouched_variables::leave_out(source);
-    let text = fewer_variables.as_deref().unwrap_or(source);
-    declares
-        .and_then(|names| unreached_serde::leave_out(text, names))
-        .or(fewer_variables)
+    let file = syn::parse_file(source).ok()?;
+    let code = cell_code::CellCode::of(&file)?;
+    let mut rewrite = body_rewrite::Rewrite::new(body_rewrite::Placeholder::Panic, &file.items);
+    rewrite.extend(untouched_variables::edits(source, &code));
+    if let Some(declares) = declares {
+        let lines = LineIndex::new(source);
+        unreached_serde::leave_out(&file, &code, declares, &lines, &mut rewrite)?;
+    }
+    rewrite.apply(source)
 }
 
 /// A cell as the engine gets it from the handler.

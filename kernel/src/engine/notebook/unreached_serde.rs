@@ -18,7 +18,7 @@
 //! that replaces it), items under attributes the kernel does not know (`#[ctor]` runs when the
 //! library loads), and items whose names cannot be told.
 
-use super::body_rewrite::{is_type_inert, Placeholder, Rewrite};
+use super::body_rewrite::{is_type_inert, Rewrite};
 use super::cell_code::CellCode;
 use super::cell_items::{associated_names, type_name};
 use super::dependencies::Idents;
@@ -27,17 +27,19 @@ use super::unchanged_bodies::declared_names;
 use quote::ToTokens;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// `source` (a cell crate that runs, whose cell declares `cell_declares`) with the serde impls
-/// its code cannot reach left out; `None` when there are none, or the source cannot be read
-/// that way.
-pub fn leave_out(source: &str, cell_declares: &BTreeSet<String>) -> Option<String> {
-    let file = syn::parse_file(source).ok()?;
-    let code = CellCode::of(&file)?;
-    let mut roots = code.mentions;
+/// Leaves out, by `rewrite`, the serde impls of the crate `file` (whose text `lines` index) that
+/// the cell's `code` and what the cell declares (`cell_declares`) cannot reach; `None` when
+/// the crate cannot be read that way.
+pub fn leave_out(
+    file: &syn::File,
+    code: &CellCode,
+    cell_declares: &BTreeSet<String>,
+    lines: &LineIndex,
+    rewrite: &mut Rewrite,
+) -> Option<()> {
+    let mut roots = code.mentions.clone();
     roots.extend(cell_declares.iter().cloned());
     let reached = reach(&file.items, &code.variables, roots);
-    let lines = LineIndex::new(source);
-    let mut rewrite = Rewrite::new(Placeholder::Panic, &file.items);
     for item in &file.items {
         let name = match item {
             syn::Item::Struct(s) => &s.ident,
@@ -45,10 +47,10 @@ pub fn leave_out(source: &str, cell_declares: &BTreeSet<String>) -> Option<Strin
             _ => continue,
         };
         if !reached.contains(&name.to_string()) {
-            rewrite.type_serde_impls(item, &lines)?;
+            rewrite.type_serde_impls(item, lines)?;
         }
     }
-    rewrite.apply(source)
+    Some(())
 }
 
 /// Every name `roots` reach: an item that provides a reached name (or runs unnamed) adds the
@@ -142,7 +144,13 @@ fn known_attributes_only(item: &syn::Item) -> bool {
 #[cfg(test)]
 mod tests {
     use super::super::cell_code::evcxr_crates::cell_crate;
-    use super::*;
+    use super::super::leave_out_of_a_run;
+
+    /// The crate `source` as the build of a cell that declares `declares` compiles it.
+    fn lighter(source: &str, declares: &[&str]) -> Option<String> {
+        let declares = declares.iter().map(|name| name.to_string()).collect();
+        leave_out_of_a_run(source, Some(&declares))
+    }
 
     fn crate_of(items: &str, variables: &[(&str, &str)], statements: &str) -> String {
         let items = format!("use serde::{{Serialize, Deserialize}};\n{items}");
@@ -165,7 +173,7 @@ mod tests {
             &[("k", "Vec<Kept>"), ("unused", "cellar::Data<Away>")],
             "let o = make(); println!(\"{}\", k.len());",
         );
-        let out = leave_out(&source, &BTreeSet::new()).unwrap();
+        let out = lighter(&source, &[]).unwrap();
         for name in ["Kept", "Inner", "Outer"] {
             assert!(serde_kept(&out, name), "{name}: {out}");
         }
@@ -186,7 +194,7 @@ mod tests {
     #[test]
     fn what_the_cell_declares_keeps_its_serde_impls() {
         let source = crate_of(TYPES, &[], "let n = 1;");
-        let out = leave_out(&source, &BTreeSet::from(["Away".to_string()])).unwrap();
+        let out = lighter(&source, &["Away"]).unwrap();
         assert!(serde_kept(&out, "Away"), "{out}");
         assert!(!serde_kept(&out, "Kept"), "{out}");
     }
@@ -195,7 +203,7 @@ mod tests {
     fn a_method_name_reaches_its_impl_and_what_that_names() {
         let items = format!("{TYPES}struct Tool;\nimpl Tool {{ fn report(&self) -> String {{ serde_json::to_string(&Inner {{ y: 2 }}).unwrap() }} }}\n");
         let source = crate_of(&items, &[("t", "Tool")], "t.report()");
-        let out = leave_out(&source, &BTreeSet::new()).unwrap();
+        let out = lighter(&source, &[]).unwrap();
         assert!(serde_kept(&out, "Inner"), "{out}");
         assert!(!serde_kept(&out, "Kept"), "{out}");
     }
@@ -203,25 +211,22 @@ mod tests {
     #[test]
     fn drop_impls_and_unknown_attributes_count_as_reached() {
         let dropping = format!("{TYPES}struct Holder;\nimpl Drop for Holder {{ fn drop(&mut self) {{ save(&Kept {{ x: 1 }}) }} }}\n");
-        let out = leave_out(&crate_of(&dropping, &[], "1"), &BTreeSet::new()).unwrap();
+        let out = lighter(&crate_of(&dropping, &[], "1"), &[]).unwrap();
         assert!(serde_kept(&out, "Kept"), "{out}");
         assert!(!serde_kept(&out, "Inner"), "{out}");
         let at_load = format!("{TYPES}#[ctor::ctor]\nfn at_load() {{ save(&Inner {{ y: 1 }}) }}\n");
-        let out = leave_out(&crate_of(&at_load, &[], "1"), &BTreeSet::new()).unwrap();
+        let out = lighter(&crate_of(&at_load, &[], "1"), &[]).unwrap();
         assert!(serde_kept(&out, "Inner"), "{out}");
     }
 
     #[test]
     fn derives_of_other_crates_named_like_serdes_are_kept() {
         let items = "#[derive(borsh::Serialize)]\nstruct B { x: u8 }\n";
-        assert_eq!(
-            leave_out(&crate_of(items, &[], "1"), &BTreeSet::new()),
-            None
-        );
+        assert_eq!(lighter(&crate_of(items, &[], "1"), &[]), None);
     }
 
     #[test]
     fn a_crate_without_evcxrs_entry_point_is_left_whole() {
-        assert_eq!(leave_out(TYPES, &BTreeSet::new()), None);
+        assert_eq!(lighter(TYPES, &[]), None);
     }
 }

@@ -15,38 +15,50 @@
 //! wrote the variables in.
 
 use super::cell_code::CellCode;
+use super::edits::Edit;
 
 const TAKE: &str = " = evcxr_variable_store.take_variable::<";
 const PUT: &str = "evcxr_variable_store.put_variable::<";
 
-/// `source` (a cell crate that runs) without the take and put lines of the variables its code
-/// does not name; `None` when it names them all, or the source cannot be read that way.
-pub fn leave_out(source: &str) -> Option<String> {
-    let code = CellCode::of(&syn::parse_file(source).ok()?)?;
+/// The edits to `source` (a cell crate that runs, whose cell's code is `code`) that leave out
+/// the take and put lines of the variables the code does not name.
+pub fn edits(source: &str, code: &CellCode) -> Vec<Edit> {
     let untouched = |line: &str| {
         store_line(line).is_some_and(|(_, name)| {
             code.variables.contains_key(name) && !code.mentions.contains(name)
         })
     };
-    if !source.lines().any(untouched) {
-        return None;
-    }
-    let lines: Vec<&str> = source.split('\n').collect();
-    let mut out: Vec<&str> = Vec::with_capacity(lines.len());
-    let same_kind = |a: &&str, b: &&str| {
+    let mut offset = 0;
+    let lines: Vec<(usize, &str)> = source
+        .split('\n')
+        .map(|line| {
+            let at = offset;
+            offset += line.len() + 1;
+            (at, line)
+        })
+        .collect();
+    let same_kind = |(_, a): &(usize, &str), (_, b): &(usize, &str)| {
         store_line(a).is_some_and(|(kind, _)| store_line(b).is_some_and(|(k, _)| k == kind))
     };
+    let mut edits = Vec::new();
     for run in lines.chunk_by(same_kind) {
-        let kept: Vec<&str> = run
+        if !run.iter().any(|(_, line)| untouched(line)) {
+            continue;
+        }
+        let (kept, left_out): (Vec<&str>, Vec<&str>) = run
             .iter()
-            .copied()
-            .filter(|line| !untouched(line))
-            .collect();
-        let blank = run.len() - kept.len();
-        out.extend(kept);
-        out.extend(std::iter::repeat_n("", blank));
+            .map(|(_, line)| *line)
+            .partition(|line| !untouched(line));
+        let mut text: Vec<&str> = kept;
+        text.extend(left_out.iter().map(|_| ""));
+        let (start, _) = run[0];
+        let (last, last_line) = run[run.len() - 1];
+        edits.push(Edit {
+            range: start..last + last_line.len(),
+            text: text.join("\n"),
+        });
     }
-    Some(out.join("\n"))
+    edits
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +83,7 @@ fn store_line(line: &str) -> Option<(StoreLine, &str)> {
 #[cfg(test)]
 mod tests {
     use super::super::cell_code::evcxr_crates::cell_crate;
+    use super::super::leave_out_of_a_run;
     use super::*;
     use std::collections::BTreeSet;
 
@@ -99,7 +112,7 @@ mod tests {
     #[test]
     fn variables_the_code_does_not_name_stay_in_the_store_and_lines_keep_their_numbers() {
         let source = cell_crate(ITEMS, &VARIABLES, "m.push(1);\nprintln!(\"{s}\");");
-        let out = leave_out(&source).unwrap();
+        let out = leave_out_of_a_run(&source, None).unwrap();
         assert_eq!(
             left_in_store(&source, &out),
             BTreeSet::from(["big".to_string(), "n".to_string()])
@@ -126,8 +139,8 @@ mod tests {
         let statements = "let t = n + m.len();";
         let mut reversed = VARIABLES;
         reversed.reverse();
-        let one = leave_out(&cell_crate(ITEMS, &VARIABLES, statements)).unwrap();
-        let other = leave_out(&cell_crate(ITEMS, &reversed, statements)).unwrap();
+        let one = leave_out_of_a_run(&cell_crate(ITEMS, &VARIABLES, statements), None).unwrap();
+        let other = leave_out_of_a_run(&cell_crate(ITEMS, &reversed, statements), None).unwrap();
         assert_ne!(one, other);
         let canonical = crate::engine::compiled_cells::canonical::canonical;
         assert_eq!(canonical(&one), canonical(&other));
@@ -136,7 +149,7 @@ mod tests {
     #[test]
     fn a_cell_that_names_every_variable_is_left_whole() {
         let source = cell_crate(ITEMS, &VARIABLES[1..3], "n + m.len()");
-        assert_eq!(leave_out(&source), None);
+        assert_eq!(leave_out_of_a_run(&source, None), None);
     }
 
     #[test]
@@ -146,7 +159,7 @@ mod tests {
             &VARIABLES,
             "println!(\"{n}\"); dbg!(big.v.len()); show!(s)",
         );
-        let out = leave_out(&source).unwrap();
+        let out = leave_out_of_a_run(&source, None).unwrap();
         assert_eq!(
             left_in_store(&source, &out),
             BTreeSet::from(["m".to_string()])
