@@ -18,8 +18,8 @@
 //! before each build, and the wrapper takes the level from it. A user who runs `:opt` chooses
 //! for every crate, and the kernel steps aside: the file is removed then.
 //!
-//! For a cell of items, a second line names what the cell declares, when the kernel can tell
-//! (`declares NAME…`): its check leaves out what cannot fail through those names.
+//! A second line names what the cell declares, when the kernel can tell (`declares NAME…`):
+//! what the build leaves out depends on it (`lighter_crates`).
 
 use super::notebook::CellWork;
 use super::rustc_wrapper;
@@ -47,7 +47,7 @@ pub fn level_for(work: CellWork) -> &'static str {
     }
 }
 
-/// The line before the names a cell of items declares.
+/// The word before the names a cell declares.
 const DECLARES: &str = "declares";
 
 /// Says what the cell of the next builds does, and the names it declares when known.
@@ -85,7 +85,7 @@ pub fn sets_level(cell: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChosenBuild {
     pub work: CellWork,
-    /// The names a cell of items declares, when the kernel could tell.
+    /// The names the cell declares, when the kernel could tell.
     pub declares: Option<BTreeSet<String>>,
 }
 

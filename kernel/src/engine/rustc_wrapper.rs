@@ -10,10 +10,11 @@
 //! one argument keeps evcxr's wrapper from rewriting the path.
 //!
 //! The same re-run sets how the cell crate is compiled (see `cell_crate_flags`), takes a cell
-//! another kernel compiled from the kept ones (see `compiled_cells`), runs rustc on it the way
-//! evcxr's wrapper would (see `cell_crate_linking`), and tells the kernel which crate starts
-//! compiling and when the cell crate's build ran (see `wrapper_reports`). The process that
-//! runs cells first gets the user's `RUSTFLAGS` back (see `analysis_view`).
+//! another kernel compiled from the kept ones (see `compiled_cells`), leaves out of the crate
+//! what the build need not compile (see `lighter_crates`), runs rustc on it the way evcxr's
+//! wrapper would (see `cell_crate_linking`), and tells the kernel which crate starts compiling
+//! and when the cell crate's build ran (see `wrapper_reports`). The process that runs cells
+//! first gets the user's `RUSTFLAGS` back (see `analysis_view`).
 
 use super::analysis_view;
 use super::build_timing::{self, CellBuild};
@@ -65,15 +66,14 @@ pub fn hand_over() {
                 std::process::exit(101);
             })
         });
-        let plan = match &cell_crate {
-            Some(cell_crate) => cell_build_plan(&args, &cell_crate.source),
-            None => CellBuildPlan::default(),
-        };
         let CellBuildPlan {
             args: rewritten,
             checked,
             leave_out,
-        } = plan;
+        } = match &cell_crate {
+            Some(cell_crate) => cell_build_plan(&args, &cell_crate.source),
+            None => CellBuildPlan::default(),
+        };
         let (source, store_link) = match cell_crate {
             Some(cell_crate) => (Some(cell_crate.source), cell_crate.link),
             None => (None, None),
@@ -125,7 +125,7 @@ pub fn hand_over() {
                 }
             };
             let code = match compiled_cells {
-                Some(cells) => cells.build(&args, &leave_out, || {
+                Some(cells) => cells.build(&args, leave_out.as_ref(), || {
                     write_lighter_crate();
                     let mut output = rustc_call()?
                         .stdout(Stdio::piped())

@@ -22,7 +22,7 @@ const FORMAT: &[u8] = b"cellar compiled cell 2";
 
 /// The key, as hex; `None` when the build cannot be keyed (unparsable source, paths that are
 /// not text): it is then compiled and not kept.
-pub fn key(build: &Build<'_>, source: &str, leave_out: &Option<LeaveOut>) -> Option<String> {
+pub fn key(build: &Build<'_>, source: &str, leave_out: Option<&LeaveOut>) -> Option<String> {
     let mut hasher = blake3::Hasher::new();
     let mut field = |bytes: &[u8]| {
         hasher.update(&(bytes.len() as u64).to_le_bytes());
@@ -32,7 +32,6 @@ pub fn key(build: &Build<'_>, source: &str, leave_out: &Option<LeaveOut>) -> Opt
     field(canonical(source)?.as_bytes());
     field(
         leave_out
-            .as_ref()
             .map(LeaveOut::describe)
             .unwrap_or_default()
             .as_bytes(),
@@ -131,13 +130,13 @@ mod tests {
     }
 
     fn key_in(folder: &Path, source: &str) -> Option<String> {
-        key_leaving_out(folder, source, &None)
+        key_leaving_out(folder, source, None)
     }
 
     fn key_leaving_out(
         folder: &Path,
         source: &str,
-        leave_out: &Option<LeaveOut>,
+        leave_out: Option<&LeaveOut>,
     ) -> Option<String> {
         let library = folder.join("target/debug/deps/libserde.rlib");
         let args = args(folder, &library);
@@ -175,7 +174,7 @@ mod tests {
             Some(LeaveOut::UnchangedBodies(names(&["A"]))),
         ]
         .iter()
-        .map(|leave_out| key_leaving_out(&first, "struct A;", leave_out))
+        .map(|leave_out| key_leaving_out(&first, "struct A;", leave_out.as_ref()))
         .collect();
         assert_eq!(keys.len(), 4);
     }

@@ -4,11 +4,11 @@
 //! The kernel is the rustc wrapper evcxr calls (`rustc_wrapper`). For the cell crate it looks
 //! the build up here first, by a key over what the library is made from (`key`): the canonical
 //! source as evcxr wrote it (`canonical`: its arbitrary item and variable orders taken out) and
-//! what the build leaves out of it (`lighter_crates`), rustc's
-//! arguments with the build folder's own path left out, the libraries the crate links and the
-//! toolchain. A hit puts the library and rustc's dependency file in place and replays rustc's
-//! messages; a miss compiles and keeps the result (`entry`). What the build read besides its
-//! source (`env!`, `include_str!`) is recorded from the dependency file and checked on a hit.
+//! what the build leaves out of it (`lighter_crates`), rustc's arguments with the build
+//! folder's own path left out, the libraries the crate links and the toolchain. A hit puts the
+//! library and rustc's dependency file in place and replays rustc's messages; a miss compiles
+//! and keeps the result (`entry`). What the build read besides its source (`env!`,
+//! `include_str!`) is recorded from the dependency file and checked on a hit.
 //!
 //! Entries live in `<seed>/compiled-cells/<key>/`, next to the build folders they serve. Each
 //! is written to a temporary folder and renamed into place, so two kernels at once never see
@@ -102,7 +102,7 @@ impl CompiledCells {
     pub fn build(
         &self,
         args: &[OsString],
-        leave_out: &Option<LeaveOut>,
+        leave_out: Option<&LeaveOut>,
         compile: impl FnOnce() -> std::io::Result<Output>,
     ) -> i32 {
         // A build that cannot be keyed is compiled and not kept.

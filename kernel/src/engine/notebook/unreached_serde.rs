@@ -15,8 +15,9 @@
 //! evcxr's lines that take variables out of its store and put them back need a variable's
 //! type, never its serde impls, so they are not the cell's code (`cell_code`). What runs
 //! with no name in sight counts whole: `impl Drop` blocks (a variable is dropped by the code
-//! that replaces it), items under attributes the kernel does not know (`#[ctor]` runs when the
-//! library loads), and items whose names cannot be told.
+//! that replaces it), items under attributes or derives the kernel does not know (`#[ctor]`
+//! runs when the library loads; a derive may register its type), and items whose names cannot
+//! be told.
 
 use super::body_rewrite::{is_type_inert, Rewrite};
 use super::cell_code::CellCode;
@@ -114,8 +115,25 @@ fn provided_names(item: &syn::Item) -> Option<Vec<String>> {
     }
 }
 
-/// Whether the item, and every item of a module, carries only attributes the kernel knows to
-/// run nothing.
+/// Derives whose code runs only when called on a value: any other (one that registers the type
+/// somewhere when the library loads) makes its type always reached.
+const KNOWN_DERIVES: [&str; 12] = [
+    "Clone",
+    "Copy",
+    "Debug",
+    "Default",
+    "PartialEq",
+    "Eq",
+    "PartialOrd",
+    "Ord",
+    "Hash",
+    "Serialize",
+    "Deserialize",
+    "CacheHash",
+];
+
+/// Whether the item, and every item of a module, carries only attributes and derives the kernel
+/// knows to run nothing by themselves.
 fn known_attributes_only(item: &syn::Item) -> bool {
     let attrs = match item {
         syn::Item::Const(i) => &i.attrs,
@@ -138,7 +156,22 @@ fn known_attributes_only(item: &syn::Item) -> bool {
         }
         _ => return false,
     };
-    attrs.iter().all(is_type_inert)
+    attrs.iter().all(is_type_inert) && attrs.iter().all(known_derives)
+}
+
+/// Whether a `#[derive(…)]` names only known derives (any other attribute passes).
+fn known_derives(attr: &syn::Attribute) -> bool {
+    if !attr.path().is_ident("derive") {
+        return true;
+    }
+    attr.parse_args_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+        .is_ok_and(|paths| {
+            paths.iter().all(|path| {
+                path.segments
+                    .last()
+                    .is_some_and(|last| KNOWN_DERIVES.contains(&last.ident.to_string().as_str()))
+            })
+        })
 }
 
 #[cfg(test)]
@@ -209,7 +242,7 @@ mod tests {
     }
 
     #[test]
-    fn drop_impls_and_unknown_attributes_count_as_reached() {
+    fn drop_impls_and_unknown_attributes_and_derives_count_as_reached() {
         let dropping = format!("{TYPES}struct Holder;\nimpl Drop for Holder {{ fn drop(&mut self) {{ save(&Kept {{ x: 1 }}) }} }}\n");
         let out = lighter(&crate_of(&dropping, &[], "1"), &[]).unwrap();
         assert!(serde_kept(&out, "Kept"), "{out}");
@@ -217,6 +250,15 @@ mod tests {
         let at_load = format!("{TYPES}#[ctor::ctor]\nfn at_load() {{ save(&Inner {{ y: 1 }}) }}\n");
         let out = lighter(&crate_of(&at_load, &[], "1"), &[]).unwrap();
         assert!(serde_kept(&out, "Inner"), "{out}");
+        let registered = format!(
+            "{TYPES}#[derive(Serialize, registry::Register)]\nstruct Entry {{ inner: Inner }}\n"
+        );
+        let out = lighter(&crate_of(&registered, &[], "1"), &[]).unwrap();
+        assert!(
+            serde_kept(&out, "Inner") && serde_kept(&out, "Entry"),
+            "{out}"
+        );
+        assert!(!serde_kept(&out, "Kept"), "{out}");
     }
 
     #[test]
