@@ -16,7 +16,7 @@
 //! running count tells without scanning the folder on every build (`space_used`). Only builds
 //! that succeeded are kept.
 
-pub(in crate::engine) mod canonical;
+mod canonical;
 mod entry;
 mod key;
 mod space_used;

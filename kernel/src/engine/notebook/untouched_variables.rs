@@ -11,8 +11,6 @@
 //!
 //! Every line keeps its number, so evcxr's map from rustc's diagnostics to the cell still
 //! holds: in each run of take (or put) lines, the kept ones come first and blank lines follow.
-//! That also keeps the run in the form `compiled_cells::canonical` sorts, whatever order evcxr
-//! wrote the variables in.
 
 use super::cell_code::CellCode;
 use super::edits::Edit;
@@ -132,18 +130,6 @@ mod tests {
             out.contains("check_variable::<usize>(stringify!(n))"),
             "{out}"
         );
-    }
-
-    #[test]
-    fn the_result_does_not_depend_on_evcxrs_order_once_canonical() {
-        let statements = "let t = n + m.len();";
-        let mut reversed = VARIABLES;
-        reversed.reverse();
-        let one = leave_out_of_a_run(&cell_crate(ITEMS, &VARIABLES, statements), None).unwrap();
-        let other = leave_out_of_a_run(&cell_crate(ITEMS, &reversed, statements), None).unwrap();
-        assert_ne!(one, other);
-        let canonical = crate::engine::compiled_cells::canonical::canonical;
-        assert_eq!(canonical(&one), canonical(&other));
     }
 
     #[test]
