@@ -5,35 +5,14 @@
 //! another order in every process. Those orders do not change what the crate means. Two
 //! sources with the same canonical text build the same library: the key is made from it.
 
+use crate::engine::notebook::StoreLine;
 use quote::ToTokens;
-
-/// A line evcxr writes once per variable; a run of lines of one kind commutes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PerVariable {
-    Check,
-    Take,
-    Put,
-}
-
-fn per_variable(line: &str) -> Option<PerVariable> {
-    if line.starts_with("vars_ok &= evcxr_variable_store.check_variable::<") {
-        Some(PerVariable::Check)
-    } else if line.starts_with("let ") && line.contains("= evcxr_variable_store.take_variable::<") {
-        Some(PerVariable::Take)
-    } else if line.starts_with("evcxr_variable_store.put_variable::<") {
-        Some(PerVariable::Put)
-    } else {
-        None
-    }
-}
 
 /// Sorts every run of consecutive per-variable lines of one kind.
 fn sort_variable_lines(source: &str) -> String {
     let lines: Vec<&str> = source.lines().collect();
     let mut out = Vec::with_capacity(lines.len());
-    let same_kind =
-        |a: &&str, b: &&str| per_variable(a).is_some_and(|k| per_variable(b) == Some(k));
-    for run in lines.chunk_by(same_kind) {
+    for run in lines.chunk_by(|a, b| StoreLine::same_kind(a, b)) {
         let mut run = run.to_vec();
         run.sort_unstable();
         out.extend(run);

@@ -17,6 +17,52 @@ const ENTRY_POINT: &str = "run_user_code_";
 /// evcxr's calls on its variable store.
 const STORE_CALLS: [&str; 3] = ["take_variable", "put_variable", "check_variable"];
 
+/// The variable a check or put line names: `…(stringify!(NAME), …`.
+fn stringified(rest: &str) -> &str {
+    rest.split("(stringify!(")
+        .nth(1)
+        .and_then(|name| name.split(')').next())
+        .unwrap_or_default()
+}
+
+/// One of evcxr's lines for a variable in the entry point; each stands on a line of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreLine {
+    Check,
+    Take,
+    Put,
+}
+
+const CHECK: &str = "vars_ok &= evcxr_variable_store.check_variable::<";
+const TAKE: &str = "= evcxr_variable_store.take_variable::<";
+const PUT: &str = "evcxr_variable_store.put_variable::<";
+
+impl StoreLine {
+    /// Which of evcxr's store lines `line` is, and the variable it names (empty when it names
+    /// none the usual way).
+    pub fn of(line: &str) -> Option<(StoreLine, &str)> {
+        if let Some(rest) = line.strip_prefix(CHECK) {
+            return Some((StoreLine::Check, stringified(rest)));
+        }
+        if let Some(rest) = line.strip_prefix("let ") {
+            let at = rest.find(TAKE)?;
+            let declared = rest[..at].trim_end();
+            return Some((
+                StoreLine::Take,
+                declared.strip_prefix("mut ").unwrap_or(declared),
+            ));
+        }
+        let rest = line.strip_prefix(PUT)?;
+        Some((StoreLine::Put, stringified(rest)))
+    }
+
+    /// Whether two lines are store lines of one kind: a run of them commutes.
+    pub fn same_kind(a: &str, b: &str) -> bool {
+        let kind = |line| StoreLine::of(line).map(|(kind, _)| kind);
+        kind(a).is_some_and(|k| kind(b) == Some(k))
+    }
+}
+
 /// The cell's code in evcxr's entry point: the names it mentions, and the variables evcxr
 /// takes out of its store for it, with the names their types mention.
 pub struct CellCode {
@@ -111,6 +157,25 @@ pub mod evcxr_crates {
 mod tests {
     use super::evcxr_crates::cell_crate;
     use super::*;
+
+    #[test]
+    fn evcxrs_store_lines_are_told_with_their_variable() {
+        let source = cell_crate("", &[("mut n", "usize")], "let k = 1;");
+        let lines: Vec<_> = source.lines().filter_map(StoreLine::of).collect();
+        assert_eq!(
+            lines,
+            [
+                (StoreLine::Check, "n"),
+                (StoreLine::Take, "n"),
+                (StoreLine::Put, "n")
+            ]
+        );
+        assert!(StoreLine::same_kind(
+            "let a = evcxr_variable_store.take_variable::<u8>(stringify!(a));",
+            "let mut b = evcxr_variable_store.take_variable::<u8>(stringify!(b));"
+        ));
+        assert!(!StoreLine::same_kind("let k = 1;", "let k = 1;"));
+    }
 
     #[test]
     fn the_cells_code_is_what_evcxrs_store_lines_leave() {

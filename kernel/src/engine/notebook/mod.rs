@@ -20,6 +20,7 @@ mod unchanged_bodies;
 mod unreached_serde;
 mod untouched_variables;
 
+pub use cell_code::StoreLine;
 pub use cell_items::CellWork;
 use cell_items::{BlockIdentity, CellItems, ItemKind};
 use cellar_codegen::Layout;

@@ -12,18 +12,17 @@
 //! Every line keeps its number, so evcxr's map from rustc's diagnostics to the cell still
 //! holds: in each run of take (or put) lines, the kept ones come first and blank lines follow.
 
-use super::cell_code::CellCode;
+use super::cell_code::{CellCode, StoreLine};
 use super::edits::Edit;
-
-const TAKE: &str = " = evcxr_variable_store.take_variable::<";
-const PUT: &str = "evcxr_variable_store.put_variable::<";
 
 /// The edits to `source` (a cell crate that runs, whose cell's code is `code`) that leave out
 /// the take and put lines of the variables the code does not name.
 pub fn edits(source: &str, code: &CellCode) -> Vec<Edit> {
     let untouched = |line: &str| {
-        store_line(line).is_some_and(|(_, name)| {
-            code.variables.contains_key(name) && !code.mentions.contains(name)
+        StoreLine::of(line).is_some_and(|(kind, name)| {
+            kind != StoreLine::Check
+                && code.variables.contains_key(name)
+                && !code.mentions.contains(name)
         })
     };
     let mut offset = 0;
@@ -35,11 +34,8 @@ pub fn edits(source: &str, code: &CellCode) -> Vec<Edit> {
             (at, line)
         })
         .collect();
-    let same_kind = |(_, a): &(usize, &str), (_, b): &(usize, &str)| {
-        store_line(a).is_some_and(|(kind, _)| store_line(b).is_some_and(|(k, _)| k == kind))
-    };
     let mut edits = Vec::new();
-    for run in lines.chunk_by(same_kind) {
+    for run in lines.chunk_by(|(_, a), (_, b)| StoreLine::same_kind(a, b)) {
         if !run.iter().any(|(_, line)| untouched(line)) {
             continue;
         }
@@ -57,25 +53,6 @@ pub fn edits(source: &str, code: &CellCode) -> Vec<Edit> {
         });
     }
     edits
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum StoreLine {
-    Take,
-    Put,
-}
-
-/// Whether `line` is one of evcxr's lines taking a variable out or putting it back, and which
-/// variable it names.
-fn store_line(line: &str) -> Option<(StoreLine, &str)> {
-    if let Some(rest) = line.strip_prefix("let ").filter(|rest| rest.contains(TAKE)) {
-        let declared = &rest[..rest.find(TAKE)?];
-        let name = declared.strip_prefix("mut ").unwrap_or(declared);
-        return Some((StoreLine::Take, name));
-    }
-    let rest = line.strip_prefix(PUT)?;
-    let name = rest.split("(stringify!(").nth(1)?.split(')').next()?;
-    Some((StoreLine::Put, name))
 }
 
 #[cfg(test)]
