@@ -195,20 +195,19 @@ impl Rewrite {
         let mut derive_edits = Vec::new();
         let mut impls = String::new();
         for attr in attrs.iter().filter(|attr| attr.path().is_ident("derive")) {
-            let Ok(paths) = attr.parse_args_with(
-                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
-            ) else {
+            let Some(paths) = derive_paths(attr) else {
                 return Some(());
             };
-            let (serde, kept): (Vec<&syn::Path>, Vec<&syn::Path>) = paths
+            let (serde, kept): (Vec<_>, Vec<_>) = paths
                 .iter()
-                .partition(|path| self.serde_trait(path).is_some());
+                .map(|path| (path, self.serde_trait(path)))
+                .partition(|(_, serde_trait)| serde_trait.is_some());
             if serde.is_empty() {
                 continue;
             }
-            for path in serde {
+            for (path, serde_trait) in serde {
                 let path_text = path.to_token_stream().to_string();
-                let serde_trait = self.serde_trait(path)?;
+                let serde_trait = serde_trait?;
                 let body = self
                     .placeholder
                     .code(&format!("the `{serde_trait:?}` impl of `{name}`"));
@@ -224,7 +223,7 @@ impl Rewrite {
             let range = tokens_range(lines, attr.to_token_stream())?;
             let kept = kept
                 .iter()
-                .map(|path| path.to_token_stream().to_string())
+                .map(|(path, _)| path.to_token_stream().to_string())
                 .collect::<Vec<_>>();
             let derive = if kept.is_empty() {
                 String::new()
@@ -312,6 +311,14 @@ fn serde_names(tree: &syn::UseTree, names: &mut BTreeMap<String, SerdeTrait>) {
         }
         syn::UseTree::Path(_) => {}
     }
+}
+
+/// The paths a `#[derive(…)]` names; `None` when they cannot be read.
+pub fn derive_paths(
+    attr: &syn::Attribute,
+) -> Option<syn::punctuated::Punctuated<syn::Path, syn::Token![,]>> {
+    attr.parse_args_with(syn::punctuated::Punctuated::parse_terminated)
+        .ok()
 }
 
 pub fn is_inert(attr: &syn::Attribute) -> bool {

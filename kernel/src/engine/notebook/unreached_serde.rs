@@ -19,7 +19,7 @@
 //! runs when the library loads; a derive may register its type), and items whose names cannot
 //! be told.
 
-use super::body_rewrite::{is_type_inert, Rewrite};
+use super::body_rewrite::{derive_paths, is_type_inert, Rewrite};
 use super::cell_code::CellCode;
 use super::cell_items::{associated_names, type_name};
 use super::dependencies::Idents;
@@ -164,14 +164,13 @@ fn known_derives(attr: &syn::Attribute) -> bool {
     if !attr.path().is_ident("derive") {
         return true;
     }
-    attr.parse_args_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
-        .is_ok_and(|paths| {
-            paths.iter().all(|path| {
-                path.segments
-                    .last()
-                    .is_some_and(|last| KNOWN_DERIVES.contains(&last.ident.to_string().as_str()))
-            })
+    derive_paths(attr).is_some_and(|paths| {
+        paths.iter().all(|path| {
+            path.segments
+                .last()
+                .is_some_and(|last| KNOWN_DERIVES.contains(&last.ident.to_string().as_str()))
         })
+    })
 }
 
 #[cfg(test)]
