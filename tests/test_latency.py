@@ -354,21 +354,30 @@ def test_a_cell_of_items_reports_its_errors_and_the_next_cell_uses_its_items(ker
     assert result_text(outputs) == "42"
 
 
+def _run_all_ok(kc, cells):
+    for cell in cells:
+        reply, _ = run_cell(kc, cell)
+        assert reply["status"] == "ok", reply
+
+
+def _last_build_folder(kc):
+    """The folder evcxr built the last cell crate in (`:last_compile_dir`)."""
+    _, outputs = run_cell(kc, ":last_compile_dir")
+    return pathlib.Path(result_text(outputs).strip())
+
+
 def test_the_check_of_a_cell_of_items_leaves_out_only_bodies_the_cell_cannot_break(kernel):
     _, kc = kernel
     tag = uuid.uuid4().hex[:8]
-    for cell in [
+    _run_all_ok(kc, [
         f"#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]\nstruct Rec{tag} {{ n: u32 }}",
         f"fn read{tag}(r: &Rec{tag}) -> u32 {{\n    r.n + 1\n}}",
         f"fn other{tag}() -> u32 {{\n    7\n}}",
-    ]:
-        reply, _ = run_cell(kc, cell)
-        assert reply["status"] == "ok", reply
+    ])
     # A new item: the earlier bodies and serde impls are left out of its check, on their lines.
     reply, _ = run_cell(kc, f"fn third{tag}() -> u32 {{ other{tag}() + 1 }}")
     assert reply["status"] == "ok", reply
-    _, outputs = run_cell(kc, ":last_compile_dir")
-    source = (pathlib.Path(result_text(outputs).strip()) / "src" / "lib.rs").read_text()
+    source = (_last_build_folder(kc) / "src" / "lib.rs").read_text()
     assert f"fn read{tag}(r: &Rec{tag}) -> u32 {{ loop {{}}\n\n}}" in source, source
     assert f"fn third{tag}() -> u32 {{ other{tag}() + 1 }}" in source, source
     assert f"impl serde :: Serialize for Rec{tag} {{" in source, source
@@ -385,17 +394,14 @@ def test_a_cell_that_runs_leaves_out_the_variables_and_serde_impls_its_code_cann
     _, kc = kernel
     tag = uuid.uuid4().hex[:8]
     derive = "#[derive(Clone, Debug, cellar::CacheHash, serde::Serialize, serde::Deserialize)]"
-    for cell in [
+    _run_all_ok(kc, [
         f"{derive}\nstruct Far{tag} {{ x: u32 }}\n{derive}\nstruct Near{tag} {{ y: u32 }}",
         f"let far{tag} = Far{tag} {{ x: 1 }};\nlet near{tag} = Near{tag} {{ y: 2 }};",
         f"#[cellar::cache_data]\nfn twice{tag}(n: u32) -> Near{tag} {{ Near{tag} {{ y: n * 2 }} }}",
-    ]:
-        reply, _ = run_cell(kc, cell)
-        assert reply["status"] == "ok", reply
+    ])
     _, outputs = run_cell(kc, f"near{tag}.y + twice{tag}(3).y")
     assert result_text(outputs) == "8"
-    _, outputs = run_cell(kc, ":last_compile_dir")
-    source = (pathlib.Path(result_text(outputs).strip()) / "src" / "lib.rs").read_text()
+    source = (_last_build_folder(kc) / "src" / "lib.rs").read_text()
     # The cell names `near` and calls `twice`, which returns a `Near`: `far` stays in the store
     # (only its type is checked), and `Far`'s serde impls are left out of the build.
     assert f"take_variable::<Near{tag}>(stringify!(near{tag}))" in source, source
@@ -424,13 +430,13 @@ def test_cells_keep_their_variables_in_the_kernels_compact_store(kernel):
     _, outputs = run_cell(kc, f"(a{tag}, v{tag}.len())")
     assert result_text(outputs) == '("x", 3)'
     # The cell crate evcxr built last holds the kernel's store in place of evcxr's hash map.
-    _, outputs = run_cell(kc, ":last_compile_dir")
-    source = (pathlib.Path(result_text(outputs).strip()) / "src" / "lib.rs").read_text()
+    folder = _last_build_folder(kc)
+    source = (folder / "src" / "lib.rs").read_text()
     module = source.split("mod evcxr_internal_runtime {\n", 1)[1].split("\n#[unsafe(no_mangle)]", 1)[0]
     assert "variables: Vec<(String, Value)>," in module, module
     assert "HashMap" not in module, module
     # Its work is in the store library built with the seed, which the cell's library links.
-    library = next(pathlib.Path(result_text(outputs).strip()).glob("target/*/debug/libctx.so"))
+    library = next(folder.glob("target/*/debug/libctx.so"))
     needed = subprocess.run(["readelf", "-d", str(library)], capture_output=True, text=True, check=True).stdout
     seed = KernelSpecManager().get_kernel_spec(KERNEL_NAME).env["CELLAR_SEED_DIR"]
     assert re.search(rf"NEEDED.*\[{re.escape(seed)}/variable-store-[0-9a-f]{{16}}\.so\]", needed), needed
