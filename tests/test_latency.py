@@ -360,6 +360,13 @@ def _run_all_ok(kc, cells):
         assert reply["status"] == "ok", reply
 
 
+def _result_of(kc, code):
+    """The result a cell that must pass shows."""
+    reply, outputs = run_cell(kc, code)
+    assert reply["status"] == "ok", outputs
+    return result_text(outputs)
+
+
 def _last_build_folder(kc):
     """The folder evcxr built the last cell crate in (`:last_compile_dir`)."""
     _, outputs = run_cell(kc, ":last_compile_dir")
@@ -544,12 +551,41 @@ def test_rust_analyzer_is_shown_the_runtime_without_the_crates_it_is_built_from(
     (tmp_path / "Cargo.toml").write_text(
         '[package]\nname = "cell"\nversion = "0.1.0"\nedition = "2024"\n\n'
         f'[dependencies]\ncellar = {{ path = {json.dumps(str(runtime))} }}\n'
-        'serde = { version = "1", features = ["derive"] }\n')
+        f'serde = {{ package = "cellar-serde", path = {json.dumps(str(runtime / "serde"))} }}\n')
     built = _crates_reached(tmp_path, "")
     seen = _crates_reached(tmp_path, "--cfg cellar_analysis")
-    only_built = {"blake3", "postcard", "serde_json", "lru", "cellar-macros"}
+    only_built = {"blake3", "postcard", "serde_json", "lru", "cellar-macros", "serde", "serde_derive"}
     assert only_built <= built, built
-    assert {"cell", "cellar", "serde"} <= seen and seen.isdisjoint(only_built), seen
+    assert {"cell", "cellar", "cellar-serde"} <= seen and seen.isdisjoint(only_built), seen
+
+
+def test_cells_name_serde_through_the_runtimes_re_export_and_may_add_serde_themselves(tmp_path):
+    # `serde` in a cell is the runtime's cellar-serde, a re-export of serde: derives, their
+    # attributes, traits as bounds, and the runtime keeping what they derive for all work.
+    with _new_kernel(tmp_path) as kc:
+        _run_all_ok(kc, ["use serde::{Deserialize, Serialize};\n"
+                         "#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]\n"
+                         "struct Point { #[serde(rename = \"east\")] x: i32, y: i32 }"])
+        moved = _result_of(kc, "#[cellar::cache_data]\nfn shifted(x: i32, y: i32) -> Point { Point { x: x + 1, y } }\n"
+                                "let moved = shifted(1, 2);\n"
+                                "let again = shifted(1, 2);\n"
+                                "format!(\"{:?} {}\", *moved, *moved == *again)")
+        assert json.loads(moved) == "Point { x: 2, y: 2 } true"
+        # A bound on serde's traits, and serde's own deserializer for a borrowed string.
+        named = _result_of(kc, "fn named<T: serde::Serialize>(_: &T) -> &'static str { std::any::type_name::<T>() }\n"
+                               "let word: String = serde::Deserialize::deserialize(\n"
+                               "    serde::de::value::StrDeserializer::<serde::de::value::Error>::new(\"hi\")).unwrap();\n"
+                               "format!(\"{} {}\", named(&*moved).rsplit(\"::\").next().unwrap(), word)")
+        assert json.loads(named) == "Point hi"
+        # What is lost: rust-analyzer does not see serde, so a variable of one of serde's own
+        # types needs its type written out, as evcxr says.
+        reply, outputs = run_cell(kc, "let ignored = serde::de::IgnoredAny;")
+        assert reply["status"] == "error" and "give it an explicit type" in reply["evalue"], outputs
+        written = _result_of(kc, "let ignored: serde::de::IgnoredAny = serde::de::IgnoredAny;\nformat!(\"{ignored:?}\")")
+        assert json.loads(written) == "IgnoredAny"
+        # A cell that adds serde itself gets the real crate, and the cells after it still build.
+        _run_all_ok(kc, [':dep serde = { version = "1", features = ["derive"] }'])
+        assert _result_of(kc, "#[derive(serde::Serialize)]\nstruct Later(u8);\nshifted(5, 0).x") == "6"
 
 
 def test_cells_see_the_users_rustflags_not_the_cfg_the_kernel_adds(tmp_path):

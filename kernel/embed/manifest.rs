@@ -9,10 +9,11 @@
 use toml::{Table, Value};
 
 /// The crates that travel inside the kernel, as (package name, folder inside `runtime/`).
-pub const RUNTIME_CRATES: [(&str, &str); 3] = [
+pub const RUNTIME_CRATES: [(&str, &str); 4] = [
     ("cellar", ""),
     ("cellar-macros", "macros"),
     ("cellar-codegen", "codegen"),
+    ("cellar-serde", "serde"),
 ];
 
 /// Sections that only matter to the crate's own tests, benchmarks and examples.

@@ -1,6 +1,7 @@
 //! Which `cellar` runtime cells link against, and where its prebuilt seed lives.
 //!
-//! The kernel binary carries the runtime crates (`cellar`, `cellar-macros`, `cellar-codegen`;
+//! The kernel binary carries the runtime crates (`cellar`, `cellar-macros`, `cellar-codegen`,
+//! `cellar-serde`;
 //! see `build.rs`), so an installed kernel needs no checkout: they are unpacked into
 //! `<data folder>/cellar/runtime-<version>-<hash>/`, and the seed (the runtime compiled ahead of
 //! time) goes beside it in `seed-<version>-<hash>/`. The hash is blake3 of the carried files, so
@@ -25,6 +26,10 @@ const RUNTIME_PREFIX: &str = "runtime-";
 const SEED_PREFIX: &str = "seed-";
 /// Where the unpacked `cellar` crate sits inside a runtime folder.
 const CELLAR_CRATE: &str = "cellar";
+/// Where the crate cells name as `serde` sits inside a runtime folder, and inside a checkout's
+/// `runtime/`.
+const SERDE_CRATE: &str = "cellar-serde";
+const SERDE_FOLDER: &str = "serde";
 /// Written last when unpacking: a folder without it is incomplete.
 const UNPACKED_MARKER: &str = ".unpacked";
 
@@ -89,6 +94,15 @@ impl RuntimePaths {
             seed,
             seed_named,
         })
+    }
+
+    /// The crate cells name as `serde` (`cellar-serde`): beside `cellar` when unpacked, in its
+    /// `serde/` folder in a checkout.
+    pub fn serde(&self) -> PathBuf {
+        match &self.source {
+            RuntimeSource::Embedded => self.cellar.with_file_name(SERDE_CRATE),
+            RuntimeSource::Checkout(dir) => dir.join(SERDE_FOLDER),
+        }
     }
 
     pub fn describe(&self) -> String {

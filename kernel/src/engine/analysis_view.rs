@@ -1,4 +1,4 @@
-//! What evcxr's rust-analyzer sees of the runtime: `cellar` itself and `serde`, not the other
+//! What evcxr's rust-analyzer sees of the runtime: `cellar` itself, not serde or the other
 //! crates the runtime is built from.
 //!
 //! rust-analyzer (in the kernel's process) loads every crate of the cell crate's dependency
@@ -7,8 +7,10 @@
 //! API (`Data<T>`, what `#[cache_data]` expands to): the runtime's other dependencies (blake3,
 //! postcard, serde_json, lru, its attribute macros…) only cost loading: about 0.4 s when the
 //! runtime is added and 0.3 s at the first `let` after it (medians of 4 kernels each, 2
-//! cores). They are `[target.'cfg(not(cellar_analysis))'.dependencies]` of the runtime, and
-//! this cfg is set where only rust-analyzer's cargo runs see it: in `RUSTFLAGS` of the
+//! cores). serde cost the most: its trait impls, thousands written by macros, took about 1.6 s
+//! of that first `let`. So these crates are `[target.'cfg(not(cellar_analysis))'.dependencies]`
+//! of the runtime, and so is serde of `cellar-serde`, the re-export of serde that cells name as
+//! `serde`. The cfg is set where only rust-analyzer's cargo runs see it: in `RUSTFLAGS` of the
 //! kernel's process.
 //! rust-analyzer asks cargo for the graph of the cells' platform (`cargo metadata
 //! --filter-platform`), and cargo decides target cfgs with `RUSTFLAGS`; evcxr's own builds set

@@ -2,9 +2,10 @@
 //!
 //! evcxr reads its settings from `evcxr.toml` in `EVCXR_CONFIG_DIR`; ours turns static linking
 //! off from the first compile (so one `static` in `cellar` is shared by every cell, instead of a
-//! new copy per cell) and makes `cellar` and `serde` dependencies of every cell. Cells compile in
-//! a build folder taken from the pool beside the seed (`build_folders`), which starts as a copy
-//! of what `cellar-kernel install` built, so the first cell does not compile the runtime; the
+//! new copy per cell) and makes `cellar` and `serde` (the runtime's `cellar-serde`) dependencies
+//! of every cell. Cells compile in a build folder taken from the pool beside the seed
+//! (`build_folders`), which starts as a copy of what `cellar-kernel install` built, so the
+//! first cell does not compile the runtime; the
 //! cells every kernel compiled are kept beside the pool (`compiled_cells`), and so are the
 //! variable store's library (`variable_store`) and the copy of the standard library's source
 //! evcxr's rust-analyzer reads (`std_source`). The
@@ -80,7 +81,7 @@ impl Workspace {
             std::fs::create_dir_all(folder)
                 .with_context(|| format!("creating the folder {}", folder.display()))?;
         }
-        let config = evcxr_toml(&build, &runtime.cellar);
+        let config = evcxr_toml(&build, &runtime.cellar, &runtime.serde());
         std::fs::write(dir.join("evcxr.toml"), config).context("writing evcxr.toml")?;
         let workspace = Workspace {
             dir,
@@ -166,13 +167,15 @@ impl Workspace {
     }
 }
 
-fn evcxr_toml(build: &Path, runtime: &Path) -> String {
+/// `serde` is the runtime's `cellar-serde`, which re-exports it: see that crate's docs.
+fn evcxr_toml(build: &Path, runtime: &Path, serde: &Path) -> String {
     let path = |p: &Path| toml_string(&p.to_string_lossy());
     format!(
         "[evcxr]\ntmpdir = {}\nallow_static_linking = false\npreserve_vars_on_panic = true\n\n\
-         [dependencies]\ncellar = {{ path = {} }}\nserde = {{ version = \"1\", features = [\"derive\"] }}\n",
+         [dependencies]\ncellar = {{ path = {} }}\nserde = {{ package = \"cellar-serde\", path = {} }}\n",
         path(build),
         path(runtime),
+        path(serde),
     )
 }
 
@@ -187,10 +190,17 @@ mod tests {
 
     #[test]
     fn config_turns_static_linking_off_and_adds_the_runtime() {
-        let text = evcxr_toml(Path::new("/k/build"), Path::new("/src/runtime"));
+        let text = evcxr_toml(
+            Path::new("/k/build"),
+            Path::new("/src/runtime"),
+            Path::new("/src/runtime/serde"),
+        );
         assert!(text.contains("allow_static_linking = false"));
         assert!(text.contains("tmpdir = \"/k/build\""));
         assert!(text.contains("cellar = { path = \"/src/runtime\" }"));
+        assert!(
+            text.contains("serde = { package = \"cellar-serde\", path = \"/src/runtime/serde\" }")
+        );
     }
 
     #[test]
