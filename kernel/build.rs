@@ -1,7 +1,8 @@
-//! Packs the `cellar` runtime crates (and their macro and code generator crates) into the kernel.
+//! Packs the `cellar` runtime crates (and their macro, code generator and `serde` crates) into
+//! the kernel.
 //!
 //! Cells link against `cellar`; a kernel installed with `cargo install` has no checkout to find
-//! it in, so the binary carries it. This script copies what building the three crates needs
+//! it in, so the binary carries it. This script copies what building the four crates needs
 //! (standalone manifests and `src/`) into `OUT_DIR/runtime/<package>/` and writes
 //! `OUT_DIR/embedded_runtime.rs`, the list of those files for `include_bytes!`. Copies, not the
 //! checkout's paths: the binary must not depend on where it was built.

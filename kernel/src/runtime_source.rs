@@ -1,13 +1,12 @@
 //! Which `cellar` runtime cells link against, and where its prebuilt seed lives.
 //!
 //! The kernel binary carries the runtime crates (`cellar`, `cellar-macros`, `cellar-codegen`,
-//! `cellar-serde`;
-//! see `build.rs`), so an installed kernel needs no checkout: they are unpacked into
-//! `<data folder>/cellar/runtime-<version>-<hash>/`, and the seed (the runtime compiled ahead of
-//! time) goes beside it in `seed-<version>-<hash>/`. The hash is blake3 of the carried files, so
-//! two binaries of the same version with different runtimes never share a folder. A checkout's
-//! own kernel (`install/setup.sh`) instead names its `runtime/` in `CELLAR_RUNTIME_DIR` and its
-//! own seed in `CELLAR_SEED_DIR`, recorded in the kernelspec.
+//! `cellar-serde`; see `build.rs`), so an installed kernel needs no checkout: they are unpacked
+//! into `<data folder>/cellar/runtime-<version>-<hash>/`, and the seed (the runtime compiled
+//! ahead of time) goes beside it in `seed-<version>-<hash>/`. The hash is blake3 of the carried
+//! files, so two binaries of the same version with different runtimes never share a folder. A
+//! checkout's own kernel (`install/setup.sh`) instead names its `runtime/` in
+//! `CELLAR_RUNTIME_DIR` and its own seed in `CELLAR_SEED_DIR`, recorded in the kernelspec.
 
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
@@ -257,12 +256,13 @@ mod tests {
     ];
 
     #[test]
-    fn the_binary_carries_the_three_runtime_crates_standalone() {
+    fn the_binary_carries_the_four_runtime_crates_standalone() {
         let paths: Vec<&str> = embedded::FILES.iter().map(|(path, _)| *path).collect();
         for manifest in [
             "cellar/Cargo.toml",
             "cellar-macros/Cargo.toml",
             "cellar-codegen/Cargo.toml",
+            "cellar-serde/Cargo.toml",
         ] {
             assert!(paths.contains(&manifest), "{manifest} in {paths:?}");
         }
@@ -281,6 +281,35 @@ mod tests {
         assert!(!cellar.contains("workspace"), "{cellar}");
         assert!(!cellar.contains("criterion"), "{cellar}");
         assert!(cellar.contains("path = \"../cellar-macros\""), "{cellar}");
+        let (_, serde) = embedded::FILES
+            .iter()
+            .find(|(p, _)| *p == "cellar-serde/Cargo.toml")
+            .unwrap();
+        let serde: toml::Table = std::str::from_utf8(serde).unwrap().parse().unwrap();
+        // serde stays out of the analysis's view once unpacked, as in the workspace.
+        let hidden = &serde["target"]["cfg(not(cellar_analysis))"]["dependencies"]["serde"];
+        assert_eq!(hidden["version"].as_str(), Some("1"), "{serde}");
+    }
+
+    #[test]
+    fn the_crate_cells_name_as_serde_sits_beside_cellar_or_in_the_checkouts_runtime() {
+        let unpacked = RuntimePaths {
+            source: RuntimeSource::Embedded,
+            cellar: "/data/cellar/runtime-x/cellar".into(),
+            seed: "/data/cellar/seed-x".into(),
+            seed_named: false,
+        };
+        assert_eq!(
+            unpacked.serde(),
+            Path::new("/data/cellar/runtime-x/cellar-serde")
+        );
+        let checkout = RuntimePaths {
+            source: RuntimeSource::Checkout("/src/runtime".into()),
+            cellar: "/src/runtime".into(),
+            seed: "/src/seed".into(),
+            seed_named: true,
+        };
+        assert_eq!(checkout.serde(), Path::new("/src/runtime/serde"));
     }
 
     #[test]

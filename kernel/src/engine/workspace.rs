@@ -5,10 +5,9 @@
 //! new copy per cell) and makes `cellar` and `serde` (the runtime's `cellar-serde`) dependencies
 //! of every cell. Cells compile in a build folder taken from the pool beside the seed
 //! (`build_folders`), which starts as a copy of what `cellar-kernel install` built, so the
-//! first cell does not compile the runtime; the
-//! cells every kernel compiled are kept beside the pool (`compiled_cells`), and so are the
-//! variable store's library (`variable_store`) and the copy of the standard library's source
-//! evcxr's rust-analyzer reads (`std_source`). The
+//! first cell does not compile the runtime; the cells every kernel compiled are kept beside the
+//! pool (`compiled_cells`), and so are the variable store's library (`variable_store`) and the
+//! copy of the standard library's source evcxr's rust-analyzer reads (`std_source`). The
 //! kernel's own folder holds the settings and the store where the cell process keeps copies of
 //! `cache_data` entries, so they survive the process; it goes with the kernel (`kernel_folder`).
 
