@@ -40,10 +40,10 @@ pub use unchanged_bodies::leave_out as leave_out_unchanged_bodies;
 pub fn leave_out_of_a_run(source: &str, declares: Option<&BTreeSet<String>>) -> Option<String> {
     let file = syn::parse_file(source).ok()?;
     let code = cell_code::CellCode::of(&file)?;
+    let lines = LineIndex::new(source);
     let mut rewrite = body_rewrite::Rewrite::new(body_rewrite::Placeholder::Panic, &file.items);
-    rewrite.extend(untouched_variables::edits(source, &code));
+    rewrite.extend(untouched_variables::edits(&lines, &code));
     if let Some(declares) = declares {
-        let lines = LineIndex::new(source);
         unreached_serde::leave_out(&file, &code, declares, &lines, &mut rewrite)?;
     }
     rewrite.apply(source)

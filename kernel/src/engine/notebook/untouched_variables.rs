@@ -13,11 +13,11 @@
 //! holds: in each run of take (or put) lines, the kept ones come first and blank lines follow.
 
 use super::cell_code::{CellCode, StoreLine};
-use super::edits::Edit;
+use super::edits::{Edit, LineIndex};
 
-/// The edits to `source` (a cell crate that runs, whose cell's code is `code`) that leave out
-/// the take and put lines of the variables the code does not name.
-pub fn edits(source: &str, code: &CellCode) -> Vec<Edit> {
+/// The edits to a cell crate that runs (its text indexed by `lines`; its cell's code is
+/// `code`) that leave out the take and put lines of the variables the code does not name.
+pub fn edits(lines: &LineIndex, code: &CellCode) -> Vec<Edit> {
     let untouched = |line: &str| {
         StoreLine::of(line).is_some_and(|(kind, name)| {
             kind != StoreLine::Check
@@ -25,17 +25,9 @@ pub fn edits(source: &str, code: &CellCode) -> Vec<Edit> {
                 && !code.mentions.contains(name)
         })
     };
-    let mut offset = 0;
-    let lines: Vec<(usize, &str)> = source
-        .split('\n')
-        .map(|line| {
-            let at = offset;
-            offset += line.len() + 1;
-            (at, line)
-        })
-        .collect();
+    let numbered: Vec<(usize, &str)> = lines.text().split('\n').enumerate().collect();
     let mut edits = Vec::new();
-    for run in lines.chunk_by(|(_, a), (_, b)| StoreLine::same_kind(a, b)) {
+    for run in numbered.chunk_by(|(_, a), (_, b)| StoreLine::same_kind(a, b)) {
         if !run.iter().any(|(_, line)| untouched(line)) {
             continue;
         }
@@ -45,12 +37,15 @@ pub fn edits(source: &str, code: &CellCode) -> Vec<Edit> {
             .partition(|line| !untouched(line));
         let mut text: Vec<&str> = kept;
         text.extend(left_out.iter().map(|_| ""));
-        let (start, _) = run[0];
-        let (last, last_line) = run[run.len() - 1];
-        edits.push(Edit {
-            range: start..last + last_line.len(),
-            text: text.join("\n"),
-        });
+        let (first, _) = run[0];
+        let (last, _) = run[run.len() - 1];
+        // The run's first line from its start, its last to its end.
+        if let (Some(start), Some(end)) = (lines.at(first, 0), lines.at(last, usize::MAX)) {
+            edits.push(Edit {
+                range: start..end,
+                text: text.join("\n"),
+            });
+        }
     }
     edits
 }
