@@ -11,6 +11,7 @@ mod build_folders;
 mod build_progress;
 mod build_timing;
 mod cell;
+mod cell_crate_build;
 pub mod cell_crate_flags;
 mod cell_crate_linking;
 pub mod checked_cells;
