@@ -105,7 +105,7 @@ impl Runner {
         let loaded = self
             .offline(":load_config --quiet")
             .or_else(|_| self.context.execute(":load_config --quiet"));
-        self.sink.settle(self.child());
+        self.sink.flush(self.child());
         match loaded {
             Ok(_) => {
                 self.runtime = RuntimeLoad::Loaded;
@@ -295,7 +295,7 @@ impl Runner {
         }
         let stored_in = storing.elapsed();
         self.shared.running.store(false, Ordering::SeqCst);
-        let panics = self.sink.settle(self.child());
+        let panics = self.sink.flush(self.child());
         let accepted = match &result {
             Ok(_) => Accepted::Yes,
             Err(evcxr::Error::CompilationErrors(errors))
@@ -462,7 +462,7 @@ impl Runner {
             Ok(Answer::Replied(_) | Answer::NotServing) => {}
             Err(error) => eprintln!("cellar: {error}"),
         }
-        self.sink.settle(self.child());
+        self.sink.flush(self.child());
     }
 }
 

@@ -28,7 +28,7 @@ pub struct OutputSink {
     parent: Mutex<Option<Request>>,
     panics: Mutex<Vec<PanicReport>>,
     scanner: Mutex<PanicScanner>,
-    /// Held by a pump while it turns queued lines into messages, so [`OutputSink::settle`] can
+    /// Held by a pump while it turns queued lines into messages, so [`OutputSink::flush`] can
     /// wait for a batch in flight.
     busy: [Mutex<()>; 2],
     queues: [Receiver<String>; 2],
@@ -99,7 +99,7 @@ impl OutputSink {
     /// `child` (the cell process) can be asked, stderr has caught up once it holds nothing
     /// unread and what evcxr's thread read has been queued; otherwise give it a short quiet
     /// period.
-    pub fn settle(&self, child: Option<u32>) -> Vec<PanicReport> {
+    pub fn flush(&self, child: Option<u32>) -> Vec<PanicReport> {
         let mut known = self.stderr_pipe.lock().unwrap();
         if let Some(child) =
             child.filter(|&child| known.as_ref().map(StderrPipe::child) != Some(child))

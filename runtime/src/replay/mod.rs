@@ -87,14 +87,17 @@ impl Drop for Recording {
     }
 }
 
-/// The part of the running recording that a nested miss produced.
-pub(crate) struct Slice {
+/// What a nested miss prints, read from the running recording of the outermost cached call:
+/// the nested call replays it on its own hits, and the outer recording keeps it as well.
+pub(crate) struct NestedRecording {
+    /// Where the nested miss began in the running recording; `None` when nothing records.
     start: Option<usize>,
 }
 
-impl Slice {
-    pub fn start() -> Slice {
-        Slice {
+impl NestedRecording {
+    /// Marks where the nested miss begins.
+    pub fn start() -> NestedRecording {
+        NestedRecording {
             start: if RECORDING.get() {
                 capture::mark()
             } else {
@@ -103,6 +106,7 @@ impl Slice {
         }
     }
 
+    /// What was written since the start.
     pub fn finish(self) -> Record {
         let start = self.start?;
         let end = capture::mark()?;

@@ -121,31 +121,25 @@ fn valid(cache: &FnCache, value: &Value) -> bool {
 }
 
 /// Runs the body of a miss: with a spinner and a fresh recording when it is the outermost
-/// cached call, with a slice of the running recording when nested. A panic of the body
+/// cached call, with its own part of the running recording when nested. A panic of the body
 /// propagates once the spinner and the recording are cleaned up; nothing is stored.
 fn compute(spec: &dyn ErasedSpec, body: &mut dyn FnMut() -> Value) -> (Value, Record) {
     let inside = Inside::enter();
-    if inside.outermost {
+    let (result, record) = if inside.outermost {
         let options = spec.options();
-        let spinner = spinner::show(spec.name(), options.spinner, options.show_time);
+        let _spinner = spinner::show(spec.name(), options.spinner, options.show_time);
         let recording = replay::Recording::start();
         let result = catch_unwind(AssertUnwindSafe(body));
-        let record = recording.finish();
-        drop(spinner);
-        drop(inside);
-        match result {
-            Ok(value) => (value, record),
-            Err(panic) => resume_unwind(panic),
-        }
+        (result, recording.finish())
     } else {
-        let slice = replay::Slice::start();
+        let recording = replay::NestedRecording::start();
         let result = catch_unwind(AssertUnwindSafe(body));
-        let record = slice.finish();
-        drop(inside);
-        match result {
-            Ok(value) => (value, record),
-            Err(panic) => resume_unwind(panic),
-        }
+        (result, recording.finish())
+    };
+    drop(inside);
+    match result {
+        Ok(value) => (value, record),
+        Err(panic) => resume_unwind(panic),
     }
 }
 

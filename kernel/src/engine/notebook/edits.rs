@@ -70,7 +70,7 @@ pub fn apply(original: &str, mut edits: Vec<Edit>) -> Result<Edited, EditError> 
         text.push_str(&original[copied..edit.range.start]);
         let start = text.len();
         text.push_str(&edit.text);
-        spans.push(Landed {
+        spans.push(EditSpan {
             original: edit.range.clone(),
             edited: start..text.len(),
         });
@@ -86,11 +86,12 @@ pub fn apply(original: &str, mut edits: Vec<Edit>) -> Result<Edited, EditError> 
 /// Where each edit's text stands in the edited cell, and what it replaced in the original.
 #[derive(Debug, Clone, Default)]
 pub struct SourceMap {
-    spans: Vec<Landed>,
+    spans: Vec<EditSpan>,
 }
 
+/// One edit: the bytes it replaced in the original cell, and those of its text in the edited one.
 #[derive(Debug, Clone)]
-struct Landed {
+struct EditSpan {
     original: Range<usize>,
     edited: Range<usize>,
 }
