@@ -36,6 +36,20 @@ def test_a_final_expression_is_built_once(kernel):
     assert "Fallback" not in reply["cellar_phases"], reply
 
 
+def test_evcxrs_start_builds_its_first_crate_once(tmp_path):
+    # evcxr starts by building `42`, first as a call of `.evcxr_display()` (a method no type has
+    # then), then, when that fails, again through its fallback. The kernel leaves the attempt
+    # out of the first build: it passes, and the crate evcxr wrote last is still that attempt.
+    with _new_kernel(tmp_path) as kc:
+        source = (_last_build_folder(kc) / "src" / "lib.rs").read_text()
+        assert ".evcxr_display();" in source or "\n42\n);" in source, source
+        assert "evcxr_send_text_plain" not in source, source
+        # The kernel then builds and shows cells as before.
+        assert _result_of(kc, "1 + 1") == "2"
+        _run_all_ok(kc, ["let n = 40;"])
+        assert _result_of(kc, "n + 2") == "42"
+
+
 def test_a_type_of_its_own_display_or_none_is_shown_as_evcxr_shows_it(kernel):
     _, kc = kernel
     reply, outputs = run_cell(kc, "struct Opaque;\nOpaque")

@@ -66,6 +66,8 @@ pub fn build(runtime: &RuntimePaths) -> Result<Duration> {
     for stream in [outputs.stdout, outputs.stderr] {
         std::thread::spawn(move || stream.iter().for_each(|line| eprintln!("{line}")));
     }
+    crate::engine::cell_crate_flags::evcxr_started(&seed.cell_work_file())
+        .context("writing how the runtime's builds are made")?;
     context
         .execute(":load_config")
         .map_err(|e| anyhow::anyhow!("building the runtime: {e}"))?;

@@ -58,6 +58,9 @@ impl Runner {
             "cellar: evcxr started in {:.2} s (it compiles a first crate)",
             started.elapsed().as_secs_f64()
         );
+        if let Err(error) = cell_crate_flags::evcxr_started(&shared.paths.cell_work) {
+            eprintln!("cellar: could not say how the next builds are made: {error}");
+        }
         let sink = OutputSink::start(shared.iopub.clone(), outputs);
         let progress = Arc::new(BuildProgress::new(shared.paths.build.clone(), sink.clone()));
         let (built, cell_builds) = crossbeam_channel::unbounded();

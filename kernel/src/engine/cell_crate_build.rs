@@ -1,6 +1,7 @@
 //! The cell crate's rustc call as the wrapper makes it: first what the kernel changes (the
 //! level or a check only, see `cell_crate_flags` and `checked_cells`; the compact store, see
-//! `variable_store`; what the build leaves out, see `lighter_crates`), then the run: from the
+//! `variable_store`; what the build leaves out, see `lighter_crates`, which for evcxr's own
+//! first build is its display attempt), then the run: from the
 //! kept builds when another kernel compiled the same cell (`compiled_cells`), otherwise rustc,
 //! started from this process the way evcxr's wrapper would (`cell_crate_linking`) or through
 //! evcxr's wrapper when the call needs it.
@@ -158,8 +159,10 @@ struct CellBuildPlan {
 
 /// How the cell crate (`source`) is built, from what the kernel said of the cell.
 fn cell_build_plan(args: &[OsString], source: &str) -> CellBuildPlan {
-    let Some(ChosenBuild { work, declares }) = cell_crate_flags::chosen() else {
-        return CellBuildPlan::default();
+    let (work, declares) = match cell_crate_flags::chosen() {
+        None => return CellBuildPlan::default(),
+        Some(ChosenBuild::EvcxrStart) => return evcxr_start_plan(args),
+        Some(ChosenBuild::Cell { work, declares }) => (work, declares),
     };
     let leveled = cell_crate_flags::rewrite(args, cell_crate_flags::level_for(work));
     if work == CellWork::DefinesOnly {
@@ -177,5 +180,17 @@ fn cell_build_plan(args: &[OsString], source: &str) -> CellBuildPlan {
         args: leveled,
         checked: None,
         leave_out: Some(LeaveOut::Unreached(declares)),
+    }
+}
+
+/// evcxr's `42` at its start: no one sees what it shows, so it is built without the display
+/// attempt that would fail and have evcxr build it again, at the level of a cell that runs
+/// nothing of the user's.
+fn evcxr_start_plan(args: &[OsString]) -> CellBuildPlan {
+    let level = cell_crate_flags::level_for(CellWork::DefinesOnly);
+    CellBuildPlan {
+        args: cell_crate_flags::rewrite(args, level),
+        checked: None,
+        leave_out: Some(LeaveOut::DisplayAttempt),
     }
 }

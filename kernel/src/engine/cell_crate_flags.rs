@@ -20,6 +20,11 @@
 //!
 //! A second line names what the cell declares, when the kernel can tell (`declares NAME…`):
 //! what the build leaves out depends on it (`lighter_crates`).
+//!
+//! Before evcxr starts, the file says so: evcxr's first build, of `42`, shows nothing anyone
+//! sees, and is made without the display attempt that would fail and have evcxr build it again
+//! (see `cell_crate_build`). Once evcxr has started, the file says the builds run statements,
+//! until a cell says what it does.
 
 use super::notebook::CellWork;
 use super::rustc_wrapper;
@@ -49,6 +54,18 @@ pub fn level_for(work: CellWork) -> &'static str {
 
 /// The word before the names a cell declares.
 const DECLARES: &str = "declares";
+/// What the file says while evcxr starts.
+const EVCXR_START: &str = "evcxr start";
+
+/// Says that the next build is evcxr's first, at its start.
+pub fn choose_evcxr_start(file: &Path) -> std::io::Result<()> {
+    std::fs::write(file, EVCXR_START)
+}
+
+/// evcxr has started: until a cell says what it does, its builds run statements.
+pub fn evcxr_started(file: &Path) -> std::io::Result<()> {
+    choose(file, CellWork::RunsStatements, None)
+}
 
 /// Says what the cell of the next builds does, and the names it declares when known.
 pub fn choose(
@@ -81,15 +98,20 @@ pub fn sets_level(cell: &str) -> bool {
     super::commands::has_command_line(cell, &[":opt"])
 }
 
-/// What the kernel said of the cell being built.
+/// What the kernel said of the build being made.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChosenBuild {
-    pub work: CellWork,
-    /// The names the cell declares, when the kernel could tell.
-    pub declares: Option<BTreeSet<String>>,
+pub enum ChosenBuild {
+    /// evcxr's first build, at its start: `42`, whose result no one sees.
+    EvcxrStart,
+    /// A cell's build.
+    Cell {
+        work: CellWork,
+        /// The names the cell declares, when the kernel could tell.
+        declares: Option<BTreeSet<String>>,
+    },
 }
 
-/// What the cell being built does, when the kernel chooses how it is built.
+/// What the build being made is, when the kernel chooses how it is built.
 pub fn chosen() -> Option<ChosenBuild> {
     read(Path::new(&std::env::var_os(FILE_ENV)?))
 }
@@ -98,6 +120,9 @@ fn read(file: &Path) -> Option<ChosenBuild> {
     let text = std::fs::read_to_string(file).ok()?;
     let mut lines = text.lines();
     let first = lines.next().unwrap_or_default();
+    if first.trim() == EVCXR_START {
+        return Some(ChosenBuild::EvcxrStart);
+    }
     let work = [CellWork::DefinesOnly, CellWork::RunsStatements]
         .into_iter()
         .find(|work| work_name(*work) == first.trim())?;
@@ -105,7 +130,7 @@ fn read(file: &Path) -> Option<ChosenBuild> {
         let mut words = line.split_whitespace();
         (words.next()? == DECLARES).then(|| words.map(str::to_string).collect())
     });
-    Some(ChosenBuild { work, declares })
+    Some(ChosenBuild::Cell { work, declares })
 }
 
 fn work_name(work: CellWork) -> &'static str {
@@ -228,7 +253,7 @@ mod tests {
     fn the_file_names_what_the_cell_does() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("cell-work");
-        let chosen = |work, declares| Some(ChosenBuild { work, declares });
+        let chosen = |work, declares| Some(ChosenBuild::Cell { work, declares });
         for work in [CellWork::DefinesOnly, CellWork::RunsStatements] {
             choose(&file, work, None).unwrap();
             assert_eq!(read(&file), chosen(work, None));
@@ -241,6 +266,8 @@ mod tests {
             read(&file),
             chosen(CellWork::DefinesOnly, Some(BTreeSet::new()))
         );
+        choose_evcxr_start(&file).unwrap();
+        assert_eq!(read(&file), Some(ChosenBuild::EvcxrStart));
         std::fs::write(&file, "").unwrap();
         assert_eq!(read(&file), None);
     }

@@ -26,8 +26,9 @@ use super::seed_libraries;
 pub const LIBRARY_ENV: &str = "CELLAR_ITEM_CELL_LIBRARY";
 /// The library's file, in the seed folder.
 pub const LIBRARY_FILE: &str = "item-cell-library.so";
-/// The last build number the library has a `run_user_code_N` for.
-const LAST_BUILD: u32 = 4096;
+/// The build numbers the library has a `run_user_code_N` for (evcxr's own first build, at its
+/// start, is number 0).
+const BUILDS: std::ops::RangeInclusive<u32> = 1..=4096;
 /// What cargo asks of rustc for the cell crate, and what the wrapper asks instead.
 const EMIT_LINK: &str = "--emit=dep-info,link";
 const EMIT_CHECK: &str = "--emit=dep-info,metadata";
@@ -46,7 +47,7 @@ impl CheckedBuild {
         if !library.is_file() {
             return None;
         }
-        if build_number(source)? > LAST_BUILD {
+        if !in_library(source) {
             return None;
         }
         let out_dir = PathBuf::from(option_values(args, "--out-dir").next()?);
@@ -85,6 +86,11 @@ fn check_only(args: &[OsString]) -> Option<Vec<OsString>> {
     })
 }
 
+/// Whether the library has the entry point evcxr wrote into the cell crate `source`.
+fn in_library(source: &str) -> bool {
+    build_number(source).is_some_and(|n| BUILDS.contains(&n))
+}
+
 /// The `N` of the `run_user_code_N` evcxr wrote into the cell crate.
 fn build_number(source: &str) -> Option<u32> {
     let after = source.split("pub extern \"C\" fn run_user_code_").nth(1)?;
@@ -97,7 +103,7 @@ fn library_source() -> String {
     let mut source = String::from(
         "#![no_std]\n#[panic_handler]\nfn panic(_: &core::panic::PanicInfo) -> ! { loop {} }\n",
     );
-    for n in 1..=LAST_BUILD {
+    for n in BUILDS {
         source.push_str(&format!(
             "#[unsafe(no_mangle)] pub extern \"C\" fn run_user_code_{n}(store: *mut u8) -> *mut u8 {{ store }}\n"
         ));
@@ -146,6 +152,10 @@ mod tests {
         let source = "mod m {}\n#[unsafe(no_mangle)]\npub extern \"C\" fn run_user_code_37(\nmut s: *mut u8)";
         assert_eq!(build_number(source), Some(37));
         assert_eq!(build_number("fn main() {}"), None);
+        let entry =
+            |n: u32| format!("#[unsafe(no_mangle)]\npub extern \"C\" fn run_user_code_{n}(");
+        assert!(in_library(&entry(1)) && in_library(&entry(4096)));
+        assert!(!in_library(&entry(0)) && !in_library(&entry(4097)));
     }
 
     #[test]
@@ -155,10 +165,10 @@ mod tests {
         let library = folder.path().join(LIBRARY_FILE);
         let names = Command::new("nm").arg("-D").arg(&library).output().unwrap();
         let names = String::from_utf8_lossy(&names.stdout);
-        for n in [1, 2, LAST_BUILD] {
+        for n in [*BUILDS.start(), 2, *BUILDS.end()] {
             assert!(names.contains(&format!(" T run_user_code_{n}\n")), "{n}");
         }
-        assert!(!names.contains(&format!("run_user_code_{}\n", LAST_BUILD + 1)));
+        assert!(!names.contains(&format!("run_user_code_{}\n", BUILDS.end() + 1)));
         // Loaded as evcxr loads a cell's library, it returns the store it is given.
         let library = std::ffi::CString::new(library.to_str().unwrap()).unwrap();
         let handle = unsafe { libc::dlopen(library.as_ptr(), libc::RTLD_NOW) };

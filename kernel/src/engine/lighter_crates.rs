@@ -5,7 +5,9 @@
 //! (`cell_crate_flags`), and the build leaves out what it need not compile: a cell of items,
 //! which is only checked, the earlier bodies it cannot break
 //! (`notebook::leave_out_unchanged_bodies`); a cell that runs, what its code cannot reach
-//! (`notebook::leave_out_of_a_run`).
+//! (`notebook::leave_out_of_a_run`); evcxr's first build, at its start, its attempt to show `42`
+//! through `.evcxr_display()`, a method no type has then: without it the build passes, and
+//! evcxr does not build `42` a second time to show it another way.
 //!
 //! The rustc wrapper writes the lighter crate over the crate root only when rustc is about to
 //! compile it. A build that a kept one stands for (`compiled_cells`) skips the rewrite, and its
@@ -24,7 +26,12 @@ pub enum LeaveOut {
     /// A cell that runs: what its code, and what it declares when the kernel could tell, cannot
     /// reach.
     Unreached(Option<BTreeSet<String>>),
+    /// evcxr's first build: the call of `.evcxr_display()` on `42`.
+    DisplayAttempt,
 }
+
+/// How evcxr's code ends the attempt to show a final expression through its own method.
+const DISPLAY_ATTEMPT: &str = ").evcxr_display();";
 
 impl LeaveOut {
     /// What the key of a kept build holds of it.
@@ -38,6 +45,7 @@ impl LeaveOut {
                 format!("unreached code, the cell declaring {}", names(declares))
             }
             LeaveOut::Unreached(None) => "unreached code, the cell's names unknown".to_string(),
+            LeaveOut::DisplayAttempt => "the display attempt of evcxr's start".to_string(),
         }
     }
 
@@ -51,6 +59,9 @@ impl LeaveOut {
             LeaveOut::Unreached(declares) => {
                 notebook::leave_out_of_a_run(source, declares.as_ref())
             }
+            LeaveOut::DisplayAttempt => source
+                .contains(DISPLAY_ATTEMPT)
+                .then(|| source.replace(DISPLAY_ATTEMPT, ");")),
         };
         let Some(lighter) = lighter else {
             return;
@@ -84,6 +95,13 @@ mod tests {
         assert!(run.contains("fn old() -> u8 {\n    1\n}"), "{run}");
         assert!(!run.contains("take_variable"), "{run}");
         assert_eq!(run.lines().count(), CELL_CRATE.lines().count());
+        let start = "pub extern \"C\" fn run_user_code_0() {\n(\n42\n).evcxr_display();\n}\n";
+        LeaveOut::DisplayAttempt.write(&root, start);
+        let shown_by_no_one = std::fs::read_to_string(&root).unwrap();
+        assert_eq!(
+            shown_by_no_one,
+            "pub extern \"C\" fn run_user_code_0() {\n(\n42\n);\n}\n"
+        );
     }
 
     #[test]
@@ -91,6 +109,7 @@ mod tests {
         let folder = tempfile::tempdir().unwrap();
         let root = folder.path().join("lib.rs");
         LeaveOut::Unreached(None).write(&root, "fn main() {}\n");
+        LeaveOut::DisplayAttempt.write(&root, "fn main() {}\n");
         assert!(!root.exists());
     }
 
@@ -103,7 +122,8 @@ mod tests {
             LeaveOut::Unreached(Some(names)).describe(),
             LeaveOut::Unreached(Some(BTreeSet::new())).describe(),
             LeaveOut::Unreached(None).describe(),
+            LeaveOut::DisplayAttempt.describe(),
         ]);
-        assert_eq!(descriptions.len(), 5);
+        assert_eq!(descriptions.len(), 6);
     }
 }

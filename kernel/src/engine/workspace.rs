@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 
 use super::build_folders::{self, BuildFolder};
 use super::kernel_folder::KernelFolder;
-use super::notebook::CellWork;
 use super::{
     analysis_view, cell_crate_flags, checked_cells, compiled_cells, std_source, variable_store,
     wrapper_reports, EnginePaths,
@@ -89,9 +88,8 @@ impl Workspace {
             _build: held,
             _own: own,
         };
-        // evcxr's first build (`42`) runs what it compiles.
-        cell_crate_flags::choose(&workspace.cell_work_file(), CellWork::RunsStatements, None)
-            .context("writing how the first cell is built")?;
+        cell_crate_flags::choose_evcxr_start(&workspace.cell_work_file())
+            .context("writing how evcxr's first build is made")?;
         Ok(workspace)
     }
 
