@@ -1,10 +1,10 @@
-//! The cell crate's rustc call as the wrapper makes it: first what the kernel changes (the
-//! level or a check only, see `cell_crate_flags` and `checked_cells`; the compact store, see
-//! `variable_store`; what the build leaves out, see `lighter_crates`, which for evcxr's own
-//! first build is its display attempt), then the run: from the
-//! kept builds when another kernel compiled the same cell (`compiled_cells`), otherwise rustc,
-//! started from this process the way evcxr's wrapper would (`cell_crate_linking`) or through
-//! evcxr's wrapper when the call needs it.
+//! The cell crate's rustc call as the wrapper makes it. First what the kernel changes: the
+//! level, or a check only (see `cell_crate_flags` and `checked_cells`); the compact store (see
+//! `variable_store`); what the build leaves out (see `lighter_crates`), which for evcxr's own
+//! first build is its display attempt. Then the run: from the kept builds when another kernel
+//! compiled the same cell (`compiled_cells`), otherwise rustc, started from this process the
+//! way evcxr's wrapper would (`cell_crate_linking`) or through evcxr's wrapper when the call
+//! needs it.
 
 use super::cell_crate_flags::{self, ChosenBuild};
 use super::cell_crate_linking;
