@@ -61,13 +61,10 @@ pub fn build(runtime: &RuntimePaths) -> Result<Duration> {
     seed.export_env();
     // Before evcxr's first cell: every cell of a process must use the same store.
     crate::engine::variable_store::library::build(&seed.dir)?;
-    let (mut context, outputs) =
-        evcxr::CommandContext::new().map_err(|e| anyhow::anyhow!("starting evcxr: {e}"))?;
+    let (mut context, outputs) = crate::engine::evcxr_start::start(&seed.cell_work_file())?;
     for stream in [outputs.stdout, outputs.stderr] {
         std::thread::spawn(move || stream.iter().for_each(|line| eprintln!("{line}")));
     }
-    crate::engine::cell_crate_flags::evcxr_started(&seed.cell_work_file())
-        .context("writing how the runtime's builds are made")?;
     context
         .execute(":load_config")
         .map_err(|e| anyhow::anyhow!("building the runtime: {e}"))?;

@@ -5,6 +5,7 @@ use super::build_timing::{self, CellBuild};
 use super::cell_crate_flags::{self, LevelChoice};
 use super::control::{self, Answer};
 use super::diagnostics::{self, CellError, CellText};
+use super::evcxr_start;
 use super::notebook::{changes_formatting, CellSource, Notebook, ResultDisplay, SHOW_METHOD};
 use super::offline_first::{self, CargoNetwork};
 use super::outputs::OutputSink;
@@ -52,15 +53,11 @@ impl Runner {
     /// long it took goes to the kernel log: it is most of the time to the first result.
     pub fn start(shared: Shared) -> anyhow::Result<Runner> {
         let started = std::time::Instant::now();
-        let (context, outputs) =
-            evcxr::CommandContext::new().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let (context, outputs) = evcxr_start::start(&shared.paths.cell_work)?;
         eprintln!(
             "cellar: evcxr started in {:.2} s (it compiles a first crate)",
             started.elapsed().as_secs_f64()
         );
-        if let Err(error) = cell_crate_flags::evcxr_started(&shared.paths.cell_work) {
-            eprintln!("cellar: could not say how the next builds are made: {error}");
-        }
         let sink = OutputSink::start(shared.iopub.clone(), outputs);
         let progress = Arc::new(BuildProgress::new(shared.paths.build.clone(), sink.clone()));
         let (built, cell_builds) = crossbeam_channel::unbounded();

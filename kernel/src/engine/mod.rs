@@ -19,6 +19,7 @@ mod commands;
 pub mod compiled_cells;
 mod control;
 pub mod diagnostics;
+pub mod evcxr_start;
 mod folder_copy;
 pub mod is_complete;
 mod kernel_folder;

@@ -88,8 +88,6 @@ impl Workspace {
             _build: held,
             _own: own,
         };
-        cell_crate_flags::choose_evcxr_start(&workspace.cell_work_file())
-            .context("writing how evcxr's first build is made")?;
         Ok(workspace)
     }
 
