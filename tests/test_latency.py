@@ -149,8 +149,11 @@ def test_a_new_build_folder_links_the_seeds_libraries_and_copies_what_cargo_rewr
         assert "Compiling" not in stream_text(outputs, "stderr"), stream_text(outputs, "stderr")
         build = pathlib.Path(result_text(outputs).strip('"'))
         assert build.parent.parent == seed / "kernels", build
-        libraries = [p for p in build.glob("target/*/debug/deps/libcellar-*") if p.suffix in (".so", ".rlib")]
-        fingerprints = [p for p in build.glob("target/*/debug/.fingerprint/cellar-*/*") if p.is_file()]
+        # The runtime's libraries, not the placeholders cargo's build of its stand-ins leaves.
+        libraries = [p for p in build.glob("target/*/debug/deps/libcellar-*") if p.suffix in (".so", ".rlib")
+                     and not p.read_bytes().startswith(b"cellar stand-in")]
+        fingerprints = [p for p in build.glob("target/*/debug/.fingerprint/cellar-*/*")
+                        if p.is_file() and "stand-in" not in p.parent.name]
         assert libraries and fingerprints, sorted(build.glob("target/*/debug/*"))
         for library in libraries:
             in_seed = seed / "build" / library.relative_to(build)
@@ -571,6 +574,34 @@ def test_rust_analyzer_is_shown_the_runtime_without_the_crates_it_is_built_from(
     only_built = {"blake3", "postcard", "serde_json", "lru", "cellar-macros", "serde", "serde_derive"}
     assert only_built <= built, built
     assert {"cell", "cellar", "cellar-serde"} <= seen and seen.isdisjoint(only_built), seen
+
+
+def test_cells_build_against_stand_ins_of_the_runtime_until_they_add_crates_of_their_own(tmp_path):
+    # cargo sees two packages without dependencies standing in for the runtime; rustc links the
+    # seed's libraries. A notebook's first `:dep` brings the whole runtime back, so that cargo
+    # builds one serde for it and the user's crates, and the cells keep one runtime.
+    stamp = ("#[cellar::cache_data]\nfn stamp(x: u32) -> u128 {\n"
+             "    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() + x as u128\n}")
+    with _new_kernel(tmp_path) as kc:
+        _run_all_ok(kc, [stamp, "let before = stamp(2);"])
+        manifest = (_last_build_folder(kc) / "Cargo.toml").read_text()
+        assert 'package = "cellar-stand-in"' in manifest and 'package = "cellar-serde-stand-in"' in manifest, manifest
+        _run_all_ok(kc, [':dep serde_json = "1"'])
+        manifest = (_last_build_folder(kc) / "Cargo.toml").read_text()
+        assert "stand-in" not in manifest and 'package = "cellar-serde"' in manifest, manifest
+        # The entry cached before is a hit: the cells before and after link one runtime.
+        assert _result_of(kc, "stamp(2) == before") == "true"
+        # The runtime keeps a value of the user's serde_json: one serde for both.
+        parsed = _result_of(kc, '#[cellar::cache_data(persist = "disk")]\n'
+                                "fn parsed(text: String) -> serde_json::Value { serde_json::from_str(&text).unwrap() }\n"
+                                'parsed(r#"{"a": [1, 2]}"#.to_string())["a"][1].as_u64()')
+        assert parsed == "Some(2)"
+    # A `:dep` before the runtime: it is added whole when a cell first names it.
+    with _new_kernel(tmp_path) as kc:
+        _run_all_ok(kc, [':dep serde_json = "1"', stamp, "let first = stamp(3);"])
+        manifest = (_last_build_folder(kc) / "Cargo.toml").read_text()
+        assert "stand-in" not in manifest and "serde_json" in manifest, manifest
+        assert _result_of(kc, "stamp(3) == first") == "true"
 
 
 def test_cells_name_serde_through_the_runtimes_re_export_and_may_add_serde_themselves(tmp_path):

@@ -56,8 +56,11 @@ fn runtime_label(source: &RuntimeSource) -> String {
 pub fn build(runtime: &RuntimePaths) -> Result<Duration> {
     let started = Instant::now();
     let seed = Workspace::seed(runtime)?;
-    // A stamp from an earlier build must not outlive a build that fails.
+    // A stamp from an earlier build must not outlive a build that fails, nor the record of the
+    // libraries it built (this build's first cell records them again).
     let _ = std::fs::remove_file(seed.dir.join(STAMP_FILE));
+    crate::engine::runtime_stand_ins::forget_seed_libraries(&runtime.seed.join("build"))
+        .context("removing the record of the seed's earlier libraries")?;
     seed.export_env();
     // Before evcxr's first cell: every cell of a process must use the same store.
     crate::engine::variable_store::library::build(&seed.dir)?;

@@ -1,6 +1,10 @@
 //! What evcxr's rust-analyzer sees of the runtime: `cellar` itself, not serde or the other
 //! crates the runtime is built from.
 //!
+//! A kernel's cells usually depend on the runtime's stand-ins, which have no dependencies at
+//! all (`runtime_stand_ins`); this is for the whole runtime, the seed's and that of a notebook
+//! that adds crates of its own.
+//!
 //! rust-analyzer (in the kernel's process) loads every crate of the cell crate's dependency
 //! graph when a cell first adds the runtime, and a cell's first `let` collects the trait impls
 //! of all of them. What cells need from the runtime to have their variables typed is its own

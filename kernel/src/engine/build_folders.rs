@@ -54,7 +54,8 @@ pub fn take(seed: &Path) -> Result<BuildFolder> {
 }
 
 /// Makes `build` (in `slot`) ready: a fresh copy of the seed's build when it has none, when
-/// the seed changed, or when it grew too big; evcxr's per-build copies of old cells removed.
+/// the seed changed, or when it grew too big; evcxr's per-build copies of old cells removed;
+/// the seed's record of the runtime's libraries, as it is now (`runtime_stand_ins`).
 fn prepare(seed: &Path, slot: &Path, build: &Path) -> Result<()> {
     let seed_build = seed.join("build");
     let wanted = seed_identity(seed);
@@ -77,7 +78,7 @@ fn prepare(seed: &Path, slot: &Path, build: &Path) -> Result<()> {
                 .with_context(|| format!("writing {}", slot.join(SEEDED_FROM).display()))?;
         }
     }
-    Ok(())
+    super::runtime_stand_ins::copy_record(&seed_build, build)
 }
 
 /// The seed build a folder comes from: when the runtime's libraries in it were last written.

@@ -10,6 +10,7 @@ use super::notebook::{changes_formatting, CellSource, Notebook, ResultDisplay, S
 use super::offline_first::{self, CargoNetwork};
 use super::outputs::OutputSink;
 use super::runtime_loading::{self, RuntimeLoad};
+use super::runtime_stand_ins::RuntimeDependencies;
 use super::wrapper_reports::{self, WrapperReport};
 use super::{commands, Cell, CellOutcome, InputReader};
 use crate::sockets::Iopub;
@@ -39,6 +40,8 @@ pub struct Runner {
     /// Who shows final expressions: evcxr once the user changed its formatting.
     display: ResultDisplay,
     runtime: RuntimeLoad,
+    /// Whether a cell added crates of its own (`:dep`): the runtime is then added whole.
+    own_dependencies: bool,
     level_choice: LevelChoice,
     /// cargo's offline mode as the user set it (`:offline`), or the kernel's offline first.
     cargo_network: CargoNetwork,
@@ -84,6 +87,7 @@ impl Runner {
             notebook: Notebook::default(),
             display: ResultDisplay::Kernel,
             runtime: RuntimeLoad::Pending,
+            own_dependencies: false,
             level_choice: LevelChoice::Kernel,
             cargo_network: CargoNetwork::OfflineFirst,
             progress,
@@ -97,7 +101,7 @@ impl Runner {
     /// next cell that needs it.
     /// Returns how long adding it took, when this call added it.
     fn load_runtime(&mut self) -> Result<Option<f64>, String> {
-        if self.runtime == RuntimeLoad::Loaded {
+        if self.runtime != RuntimeLoad::Pending {
             return Ok(None);
         }
         let started = std::time::Instant::now();
@@ -108,7 +112,10 @@ impl Runner {
         self.sink.flush(self.child());
         match loaded {
             Ok(_) => {
-                self.runtime = RuntimeLoad::Loaded;
+                self.runtime = RuntimeLoad::Loaded(self.shared.paths.runtime_dependencies);
+                if self.own_dependencies {
+                    self.load_whole_runtime()?;
+                }
                 let took = started.elapsed().as_secs_f64();
                 eprintln!("cellar: the runtime was added in {took:.2} s");
                 Ok(Some(took))
@@ -117,6 +124,28 @@ impl Runner {
                 "the cellar runtime could not be added to the cells: {error}"
             )),
         }
+    }
+
+    /// Gives the cells the runtime's own packages in place of its stand-ins, so that cargo
+    /// builds one `serde` for the runtime and the notebook's own crates. The cells still link
+    /// the libraries the stand-ins named.
+    fn load_whole_runtime(&mut self) -> Result<(), String> {
+        if self.runtime != RuntimeLoad::Loaded(RuntimeDependencies::StandIns) {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        let whole = self.shared.paths.whole_runtime.clone();
+        self.offline(&whole)
+            .or_else(|_| self.context.execute(&whole))
+            .map_err(|error| {
+                format!("the whole cellar runtime could not be added for the notebook's own crates: {error}")
+            })?;
+        self.runtime = RuntimeLoad::Loaded(RuntimeDependencies::Whole);
+        eprintln!(
+            "cellar: the whole runtime was added in {:.2} s, for the notebook's own crates",
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
     }
 
     /// Runs `commands` through evcxr with cargo offline, then gives back the user's setting.
@@ -195,6 +224,12 @@ impl Runner {
         let mut outcome = match command {
             Some(command) => commands::run(self, command),
             None => {
+                if offline_first::dependency_lines(&cell.code).is_some() {
+                    self.own_dependencies = true;
+                    if let Err(error) = self.load_whole_runtime() {
+                        return failed(CellError::new("RuntimeNotLoaded", error));
+                    }
+                }
                 let dependencies_phases = self.add_dependencies_offline(&cell.code);
                 let mut outcome = self.evaluate(
                     CellSource {

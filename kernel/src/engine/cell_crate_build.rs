@@ -1,4 +1,5 @@
 //! The cell crate's rustc call as the wrapper makes it. First what the kernel changes: the
+//! seed's libraries in place of the runtime's stand-ins (see `runtime_stand_ins`), the
 //! level, or a check only (see `cell_crate_flags` and `checked_cells`); the compact store (see
 //! `variable_store`); what the build leaves out (see `lighter_crates`), which for evcxr's own
 //! first build is its display attempt. Then the run: from the kept builds when another kernel
@@ -12,6 +13,7 @@ use super::checked_cells::CheckedBuild;
 use super::compiled_cells::CompiledCells;
 use super::lighter_crates::LeaveOut;
 use super::notebook::CellWork;
+use super::runtime_stand_ins;
 use super::rustc_wrapper::{self, crate_root};
 use super::variable_store;
 use std::ffi::OsString;
@@ -47,8 +49,18 @@ impl CellCrateBuild {
     /// The call for cargo's `args` (rustc first), with the kernel's changes; `None` when the
     /// kernel changes nothing and evcxr's wrapper makes the call as it is. Exits when the
     /// crate cannot be given the compact store.
-    pub fn plan(args: Vec<OsString>) -> Option<CellCrateBuild> {
+    pub fn plan(mut args: Vec<OsString>) -> Option<CellCrateBuild> {
         let root = crate_root(&args)?.to_path_buf();
+        // cargo runs rustc in the build folder.
+        let folder = std::env::current_dir().unwrap_or_default();
+        let seed_libraries = runtime_stand_ins::link_seed_libraries(&mut args, &folder)
+            .unwrap_or_else(|error| {
+                eprintln!("cellar: {error}");
+                std::process::exit(101);
+            });
+        if !seed_libraries {
+            runtime_stand_ins::record_seed_libraries(&args, &folder);
+        }
         let cell_crate = variable_store::prepare(&root).unwrap_or_else(|error| {
             eprintln!("cellar: {error}");
             std::process::exit(101);
@@ -61,6 +73,7 @@ impl CellCrateBuild {
         let metadata = rustc_wrapper::core_metadata_extern();
         let compiled_cells = CompiledCells::from_env();
         if rewritten.is_none()
+            && !seed_libraries
             && leave_out.is_none()
             && cell_crate.link.is_none()
             && metadata.is_none()

@@ -29,11 +29,13 @@ mod offline_first;
 mod outputs;
 mod panics;
 mod runtime_loading;
+pub mod runtime_stand_ins;
 pub mod rustc_wrapper;
 mod seed_libraries;
 mod std_source;
 mod stderr_pipe;
 pub mod variable_store;
+mod whole_file;
 pub mod workspace;
 mod wrapper_reports;
 
@@ -67,6 +69,10 @@ pub struct EnginePaths {
     pub wrapper_reports_socket: std::path::PathBuf,
     /// What the cell being built does, read by the rustc wrapper (`cell_crate_flags`).
     pub cell_work: std::path::PathBuf,
+    /// How `evcxr.toml` has the cells depend on the runtime (`runtime_stand_ins`).
+    pub runtime_dependencies: runtime_stand_ins::RuntimeDependencies,
+    /// The evcxr commands that give the cells the whole runtime, for a notebook's own crates.
+    pub whole_runtime: String,
 }
 
 /// A cell to run, as the shell handler parsed it from an `execute_request`.

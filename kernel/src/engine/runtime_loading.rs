@@ -11,6 +11,12 @@
 //! cargo offline (`offline_first`): resolving them then asks no registry, which took about 2 s
 //! of the 5. When that fails (another user's cargo cache, say) they are added again with the
 //! user's setting.
+//!
+//! A kernel adds the runtime's stand-ins (`runtime_stand_ins`), and the whole runtime once the
+//! notebook adds crates of its own with `:dep`: before its first one, or, when the runtime comes
+//! after, right after the stand-ins.
+
+use super::runtime_stand_ins::RuntimeDependencies;
 
 /// Names in a cell that need the runtime or `serde`.
 const NEEDS_RUNTIME: [&str; 8] = [
@@ -24,11 +30,12 @@ const NEEDS_RUNTIME: [&str; 8] = [
     "Deserialize",
 ];
 
-/// Whether the runtime is among evcxr's dependencies yet.
+/// Whether the runtime is among evcxr's dependencies yet, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RuntimeLoad {
     Pending,
-    Loaded,
+    /// Added: as `evcxr.toml` names it, or whole once the notebook added crates of its own.
+    Loaded(RuntimeDependencies),
 }
 
 /// Whether `cell` names the runtime, its attributes, or `serde`.

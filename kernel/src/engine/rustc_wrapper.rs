@@ -9,7 +9,8 @@
 //! (`cfg-if`, `hashbrown`, `libc`…) fails to build. Naming both files fixes it; `--extern=` in
 //! one argument keeps evcxr's wrapper from rewriting the path.
 //!
-//! The same re-run builds the cell crate the kernel's way (see `cell_crate_build`) and tells the
+//! The same re-run builds the cell crate the kernel's way (see `cell_crate_build`), builds
+//! nothing for the runtime's stand-ins (see `runtime_stand_ins`), and tells the
 //! kernel which crate starts compiling and when the cell crate's build ran (see
 //! `wrapper_reports`). The process that runs cells first gets the user's `RUSTFLAGS` back (see
 //! `analysis_view`).
@@ -17,6 +18,7 @@
 use super::analysis_view;
 use super::build_timing::{self, CellBuild};
 use super::cell_crate_build::CellCrateBuild;
+use super::runtime_stand_ins;
 use super::wrapper_reports::{self, WrapperReport};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -61,6 +63,15 @@ fn wrap_rustc() -> Option<i32> {
     let began = build_timing::boot_clock();
     without_huge_pages();
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    if runtime_stand_ins::builds_stand_in() {
+        return Some(match runtime_stand_ins::write_placeholders(&args) {
+            Ok(()) => 0,
+            Err(error) => {
+                eprintln!("cellar: could not write the runtime stand-in's placeholders: {error}");
+                101
+            }
+        });
+    }
     match crate_name(&args) {
         Some(CELL_CRATE) => {
             let code = CellCrateBuild::plan(args)?.run();

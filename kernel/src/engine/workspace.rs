@@ -3,7 +3,8 @@
 //! evcxr reads its settings from `evcxr.toml` in `EVCXR_CONFIG_DIR`; ours turns static linking
 //! off from the first compile (so one `static` in `cellar` is shared by every cell, instead of a
 //! new copy per cell) and makes `cellar` and `serde` (the runtime's `cellar-serde`) dependencies
-//! of every cell. Cells compile in a build folder taken from the pool beside the seed
+//! of every cell: in a kernel, their stand-ins when the seed's libraries can be linked
+//! (`runtime_stand_ins`). Cells compile in a build folder taken from the pool beside the seed
 //! (`build_folders`), which starts as a copy of what `cellar-kernel install` built, so the
 //! first cell does not compile the runtime; the cells every kernel compiled are kept beside the
 //! pool (`compiled_cells`), and so are the variable store's library (`variable_store`) and the
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use super::build_folders::{self, BuildFolder};
 use super::kernel_folder::KernelFolder;
+use super::runtime_stand_ins::{self, RuntimeDependencies};
 use super::{
     analysis_view, cell_crate_flags, checked_cells, compiled_cells, std_source, variable_store,
     wrapper_reports, EnginePaths,
@@ -34,6 +36,10 @@ pub struct Workspace {
     /// a cell of items only loads (`checked_cells`) and the standard library's source as
     /// rust-analyzer reads it (`std_source`).
     seed: PathBuf,
+    /// How the cells depend on the runtime at first (`runtime_stand_ins`).
+    dependencies: RuntimeDependencies,
+    /// The evcxr commands that give the cells the whole runtime.
+    whole_runtime: String,
     /// The build folder from the pool, held while the kernel runs (none for the seed itself).
     _build: Option<BuildFolder>,
     /// A kernel's own folder, removed when the workspace is dropped (none for the seed, which
@@ -59,13 +65,21 @@ impl Workspace {
                 (own, None)
             }
         };
-        Workspace::at(dir, build, held, runtime, Some(kernel_folder))
+        let dependencies = runtime_stand_ins::choose(&build, runtime);
+        Workspace::at(dir, build, held, runtime, dependencies, Some(kernel_folder))
     }
 
     /// The seed folder itself, for `cellar-kernel install` to build the runtime into.
     pub fn seed(runtime: &RuntimePaths) -> Result<Workspace> {
         let build = runtime.seed.join("build");
-        Workspace::at(runtime.seed.clone(), build, None, runtime, None)
+        Workspace::at(
+            runtime.seed.clone(),
+            build,
+            None,
+            runtime,
+            RuntimeDependencies::Whole,
+            None,
+        )
     }
 
     fn at(
@@ -73,18 +87,22 @@ impl Workspace {
         build: PathBuf,
         held: Option<BuildFolder>,
         runtime: &RuntimePaths,
+        dependencies: RuntimeDependencies,
         own: Option<KernelFolder>,
     ) -> Result<Workspace> {
         for folder in [&dir, &build] {
             std::fs::create_dir_all(folder)
                 .with_context(|| format!("creating the folder {}", folder.display()))?;
         }
-        let config = evcxr_toml(&build, &runtime.cellar, &runtime.serde());
+        let lines = runtime_stand_ins::dependency_lines(dependencies, runtime)?;
+        let config = evcxr_toml(&build, &lines);
         std::fs::write(dir.join("evcxr.toml"), config).context("writing evcxr.toml")?;
         let workspace = Workspace {
             dir,
             build,
             seed: runtime.seed.clone(),
+            dependencies,
+            whole_runtime: runtime_stand_ins::whole_dependency_lines(runtime),
             _build: held,
             _own: own,
         };
@@ -145,6 +163,8 @@ impl Workspace {
             build: self.build.clone(),
             wrapper_reports_socket: self.wrapper_reports_socket(),
             cell_work: self.cell_work_file(),
+            runtime_dependencies: self.dependencies,
+            whole_runtime: self.whole_runtime.clone(),
         }
     }
 
@@ -162,20 +182,17 @@ impl Workspace {
     }
 }
 
-/// `serde` is the runtime's `cellar-serde`, which re-exports it: see that crate's docs.
-fn evcxr_toml(build: &Path, runtime: &Path, serde: &Path) -> String {
-    let path = |p: &Path| toml_string(&p.to_string_lossy());
+/// `dependencies` are the cells' dependencies on the runtime (`runtime_stand_ins`), one a line.
+fn evcxr_toml(build: &Path, dependencies: &str) -> String {
     format!(
         "[evcxr]\ntmpdir = {}\nallow_static_linking = false\npreserve_vars_on_panic = true\n\n\
-         [dependencies]\ncellar = {{ path = {} }}\nserde = {{ package = \"cellar-serde\", path = {} }}\n",
-        path(build),
-        path(runtime),
-        path(serde),
+         [dependencies]\n{dependencies}\n",
+        toml_string(&build.to_string_lossy()),
     )
 }
 
 /// A TOML basic string.
-fn toml_string(text: &str) -> String {
+pub(super) fn toml_string(text: &str) -> String {
     serde_json::to_string(text).expect("a string serializes")
 }
 
@@ -187,15 +204,11 @@ mod tests {
     fn config_turns_static_linking_off_and_adds_the_runtime() {
         let text = evcxr_toml(
             Path::new("/k/build"),
-            Path::new("/src/runtime"),
-            Path::new("/src/runtime/serde"),
+            "cellar = { path = \"/src/runtime\" }",
         );
         assert!(text.contains("allow_static_linking = false"));
         assert!(text.contains("tmpdir = \"/k/build\""));
-        assert!(text.contains("cellar = { path = \"/src/runtime\" }"));
-        assert!(
-            text.contains("serde = { package = \"cellar-serde\", path = \"/src/runtime/serde\" }")
-        );
+        assert!(text.contains("[dependencies]\ncellar = { path = \"/src/runtime\" }\n"));
     }
 
     #[test]

@@ -37,14 +37,9 @@ fn read(root: &Path) -> Option<u64> {
         .ok()
 }
 
-/// Written whole under another name, then renamed: a reader sees the old count or the new.
+/// Written whole: a reader sees the old count or the new.
 fn write(root: &Path, total: u64) -> std::io::Result<()> {
-    let file = count_file(root);
-    let writing = root.with_extension(format!("bytes-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::write(&writing, total.to_string())?;
-    std::fs::rename(&writing, &file).inspect_err(|_| {
-        let _ = std::fs::remove_file(&writing);
-    })
+    super::super::whole_file::write(&count_file(root), total.to_string().as_bytes())
 }
 
 #[cfg(test)]
