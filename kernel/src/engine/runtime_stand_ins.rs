@@ -209,31 +209,21 @@ pub fn write_placeholders(args: &[OsString]) -> std::io::Result<()> {
 /// the native libraries they link (blake3's assembly), from the record in the build folder
 /// `folder`. Returns whether there were stand-ins.
 pub fn link_seed_libraries(args: &mut Vec<OsString>, folder: &Path) -> Result<bool, String> {
-    let placeholders: Vec<usize> = (1..args.len())
+    let stand_ins: Vec<(usize, String)> = (1..args.len())
         .filter(|&index| args[index - 1] == "--extern")
-        .filter(|&index| {
-            args[index]
-                .to_str()
-                .and_then(|value| value.split_once('='))
-                .is_some_and(|(_, path)| is_placeholder(Path::new(path)))
+        .filter_map(|index| {
+            let (name, path) = args[index].to_str()?.split_once('=')?;
+            is_placeholder(Path::new(path)).then(|| (index, name.to_string()))
         })
         .collect();
-    if placeholders.is_empty() {
+    if stand_ins.is_empty() {
         return Ok(false);
     }
     let record = Record::read(folder)?;
-    for index in placeholders {
-        let name = args[index]
-            .to_str()
-            .and_then(|value| value.split_once('='))
-            .map(|(name, _)| name);
-        let library = name.and_then(|name| record.library(name)).ok_or_else(|| {
-            format!(
-                "{} names no library for `{}`",
-                record.path.display(),
-                args[index].to_string_lossy()
-            )
-        })?;
+    for (index, name) in stand_ins {
+        let library = record
+            .library(&name)
+            .ok_or_else(|| format!("{} names no library for `{name}`", record.path.display()))?;
         args[index] = library.into();
     }
     for folder in record.native_folders() {
@@ -242,8 +232,10 @@ pub fn link_seed_libraries(args: &mut Vec<OsString>, folder: &Path) -> Result<bo
     Ok(true)
 }
 
+/// Whether `path` is a placeholder: its length first, as a real library may be large.
 fn is_placeholder(path: &Path) -> bool {
-    std::fs::read(path).is_ok_and(|bytes| bytes == PLACEHOLDER)
+    std::fs::metadata(path).is_ok_and(|meta| meta.len() == PLACEHOLDER.len() as u64)
+        && std::fs::read(path).is_ok_and(|bytes| bytes == PLACEHOLDER)
 }
 
 /// What the seed's build of a cell was given for the runtime: `--extern` and `-L native=`
@@ -592,7 +584,7 @@ mod tests {
 
         std::fs::write(folder.path().join(RECORD), "--extern serde=x\n").unwrap();
         let error = link_seed_libraries(&mut call, folder.path()).unwrap_err();
-        assert!(error.contains("names no library for `cellar="), "{error}");
+        assert!(error.contains("names no library for `cellar`"), "{error}");
     }
 
     #[test]
