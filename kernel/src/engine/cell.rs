@@ -160,19 +160,16 @@ impl Runner {
         outputs
     }
 
-    /// Adds the cell's `:dep` crates offline first (`offline_first`), unless the user set
-    /// `:offline`; the cell's own `:dep` lines then change nothing. Returns the phases of the
-    /// build that added them. When offline fails, nothing was added, and the cell's `:dep`
-    /// lines add the crates online, as in evcxr.
-    fn add_dependencies_offline(&mut self, cell: &str) -> Vec<(String, f64)> {
-        let Some(lines) = offline_first::dependency_lines(cell) else {
-            return Vec::new();
-        };
+    /// Adds the cell's `:dep` crates (its `:dep` `lines`) offline first (`offline_first`),
+    /// unless the user set `:offline`; the cell's own `:dep` lines then change nothing. Returns
+    /// the phases of the build that added them. When offline fails, nothing was added, and the
+    /// cell's `:dep` lines add the crates online, as in evcxr.
+    fn add_dependencies_offline(&mut self, lines: &str) -> Vec<(String, f64)> {
         if self.cargo_network != CargoNetwork::OfflineFirst {
             return Vec::new();
         }
         self.cell_builds.try_iter().for_each(drop);
-        match self.offline(&lines) {
+        match self.offline(lines) {
             Ok(outputs) => {
                 let returned = build_timing::boot_clock();
                 self.evcxr_phases(&outputs, returned)
@@ -224,13 +221,14 @@ impl Runner {
         let mut outcome = match command {
             Some(command) => commands::run(self, command),
             None => {
-                if offline_first::dependency_lines(&cell.code).is_some() {
+                let mut dependencies_phases = Vec::new();
+                if let Some(lines) = offline_first::dependency_lines(&cell.code) {
                     self.own_dependencies = true;
                     if let Err(error) = self.load_whole_runtime() {
                         return failed(CellError::new("RuntimeNotLoaded", error));
                     }
+                    dependencies_phases = self.add_dependencies_offline(&lines);
                 }
-                let dependencies_phases = self.add_dependencies_offline(&cell.code);
                 let mut outcome = self.evaluate(
                     CellSource {
                         code: &cell.code,

@@ -337,10 +337,7 @@ pub fn copy_record(seed_build: &Path, build: &Path) -> Result<()> {
     let path = build.join(RECORD);
     match std::fs::read(seed_build.join(RECORD)) {
         Ok(text) => whole_file::write(&path, &text),
-        Err(_) => match std::fs::remove_file(&path) {
-            Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
-            _ => Ok(()),
-        },
+        Err(_) => forget_seed_libraries(build),
     }
     .with_context(|| {
         format!(
@@ -350,7 +347,8 @@ pub fn copy_record(seed_build: &Path, build: &Path) -> Result<()> {
     })
 }
 
-/// Lets the seed's next build record its libraries anew (its packages may have changed).
+/// Removes the record in the build folder `build`: in the seed's, so that its next build
+/// records its libraries anew (its packages may have changed).
 pub fn forget_seed_libraries(build: &Path) -> std::io::Result<()> {
     match std::fs::remove_file(build.join(RECORD)) {
         Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
