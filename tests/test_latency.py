@@ -480,6 +480,11 @@ def test_rust_analyzer_reads_the_seeds_copy_of_the_standard_library_and_finds_it
         # core, alloc and std are rustc's expansion of them, one file each.
         for crate in ("core", "alloc", "std"):
             assert [p.name for p in (copy / crate / "src").iterdir()] == ["lib.rs"], crate
+        # Without their functions' bodies, but for those rust-analyzer may evaluate (const fns).
+        core = (copy / "core/src/lib.rs").read_text()
+        assert core.count("{ loop {} }") > 1000
+        assert re.search(r"\bconst fn \w+[^;{]*\{ (?!loop \{\} \})", core)
+        assert not re.search(r"\bconst fn \w+[^;{]*\{ loop \{\} \}", core)
         # Variables whose types rust-analyzer finds there: from core, alloc, std and std_detect,
         # among them methods and types std writes with macros (integers', atomics').
         reply, outputs = run_cell(kc, "\n".join([
@@ -494,6 +499,7 @@ def test_rust_analyzer_reads_the_seeds_copy_of_the_standard_library_and_finds_it
             "let count = std::sync::atomic::AtomicUsize::new(0);",
             "let shared = std::sync::Arc::new(std::sync::Mutex::new(0u8));",
             "let worker = std::thread::spawn(|| 1u16);",
+            "let sized = [0u8; std::mem::size_of::<u64>()];",
         ]))
         assert reply["status"] == "ok", outputs
         _, outputs = run_cell(kc, ":vars")
@@ -510,6 +516,7 @@ def test_rust_analyzer_reads_the_seeds_copy_of_the_standard_library_and_finds_it
             "count: std::sync::atomic::AtomicUsize",
             "shared: std::sync::Arc<std::sync::Mutex<u8>>",
             "worker: std::thread::JoinHandle<u16>",
+            "sized: [u8; 8]",
         } <= listed, listed
 
 

@@ -32,6 +32,7 @@ mod runtime_loading;
 pub mod runtime_stand_ins;
 pub mod rustc_wrapper;
 mod seed_libraries;
+mod signatures_only;
 mod std_source;
 mod stderr_pipe;
 pub mod variable_store;

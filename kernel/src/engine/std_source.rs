@@ -23,9 +23,12 @@
 //! inlined, its doc comments kept and what its cfgs leave out on this machine gone. rustc
 //! reports errors meanwhile (imports of the crates the copy lacks, the files it leaves out) and
 //! prints the expansion all the same; the unresolved imports stay as written for rust-analyzer
-//! to resolve. When rustc gives no expansion of one of them, all three stay as copied.
+//! to resolve. When rustc gives no expansion of one of them, all three stay as copied. The
+//! expansions leave out their functions' bodies, which rust-analyzer parses but a variable's
+//! type does not need (`signatures_only`).
 
 use super::folder_copy::{copy_folder, Transfer};
+use super::signatures_only;
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
@@ -54,7 +57,7 @@ const STD_DETECT: &str = "stdarch/crates/std_detect";
 const EXPANDED: &[&str] = &["core", "alloc", "std"];
 
 /// What a copy holds, in its folder's name: a kernel makes a copy anew when this changes.
-const COPY_FORMAT: &str = "expanded";
+const COPY_FORMAT: &str = "expanded-signatures";
 
 /// Modules `core` and `std` include by path, left empty, with what they hold.
 const EMPTIED: &[(&str, &str)] = &[
@@ -179,9 +182,10 @@ fn expand_crates(library: &Path, to: &Path, rustc: &Path) -> Result<()> {
         .map(|name| (name, to.join(name).join("src")))
         .filter(|(_, source)| source.is_dir())
         .map(|(name, source)| {
-            expand(rustc, name, &edition(library, name), &source.join("lib.rs"))
+            let edition = edition(library, name);
+            expand(rustc, name, &edition, &source.join("lib.rs"))
                 .with_context(|| format!("expanding `{name}`"))
-                .map(|text| (source, text))
+                .map(|text| (source, without_bodies(text, &edition)))
         })
         .collect();
     match expanded {
@@ -224,6 +228,18 @@ fn expand(rustc: &Path, name: &str, edition: &str, lib: &Path) -> Result<Vec<u8>
         );
     }
     Ok(output.stdout)
+}
+
+/// `expansion` with its functions' bodies left out (`signatures_only`), when it is text that
+/// still parses as well without them.
+fn without_bodies(expansion: Vec<u8>, edition: &str) -> Vec<u8> {
+    match String::from_utf8(expansion) {
+        Ok(text) => match signatures_only::without_bodies(&text, edition) {
+            Some(reduced) => reduced.into_bytes(),
+            None => text.into_bytes(),
+        },
+        Err(not_text) => not_text.into_bytes(),
+    }
 }
 
 /// The edition the toolchain's `library/<name>/Cargo.toml` builds the crate with.
