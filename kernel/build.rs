@@ -13,8 +13,10 @@
 
 #[path = "embed/manifest.rs"]
 mod manifest;
+#[path = "embed/runtime_crates.rs"]
+mod runtime_crates;
 
-use manifest::RUNTIME_CRATES;
+use runtime_crates::RUNTIME_CRATES;
 use std::path::{Path, PathBuf};
 
 /// Where the runtime crates' sources are, and the manifest their workspace fields come from.
@@ -42,7 +44,7 @@ fn locate(kernel: &Path) -> Result<RuntimeSources, String> {
         return Ok(RuntimeSources {
             crates: RUNTIME_CRATES
                 .iter()
-                .map(|(name, folder)| (*name, workspace_runtime.join(folder)))
+                .map(|krate| (krate.package, workspace_runtime.join(krate.folder)))
                 .collect(),
             workspace_manifest: Some(kernel.join("../Cargo.toml")),
         });
@@ -50,7 +52,10 @@ fn locate(kernel: &Path) -> Result<RuntimeSources, String> {
     let version = std::env::var("CARGO_PKG_VERSION").expect("set by cargo");
     let crates: Vec<_> = RUNTIME_CRATES
         .iter()
-        .map(|(name, _)| (*name, kernel.join(format!("../{name}-{version}"))))
+        .map(|krate| {
+            let package = krate.package;
+            (package, kernel.join(format!("../{package}-{version}")))
+        })
         .collect();
     if let Some((name, dir)) = crates
         .iter()

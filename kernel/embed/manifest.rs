@@ -6,15 +6,8 @@
 //! `path = "../codegen"` says, and dev-dependencies and benches only cost build time. This module
 //! is shared by `build.rs` (which writes the standalone manifests) and the kernel's unit tests.
 
+use crate::runtime_crates::RUNTIME_CRATES;
 use toml::{Table, Value};
-
-/// The crates that travel inside the kernel, as (package name, folder inside `runtime/`).
-pub const RUNTIME_CRATES: [(&str, &str); 4] = [
-    ("cellar", ""),
-    ("cellar-macros", "macros"),
-    ("cellar-codegen", "codegen"),
-    ("cellar-serde", "serde"),
-];
 
 /// Sections that only matter to the crate's own tests, benchmarks and examples.
 const LEFT_OUT: [&str; 4] = ["dev-dependencies", "bench", "test", "example"];
@@ -141,8 +134,8 @@ fn detailed(spec: &Value) -> Table {
 fn runtime_sibling(dependency: &str) -> Option<&'static str> {
     RUNTIME_CRATES
         .iter()
-        .map(|(name, _)| *name)
-        .find(|name| *name == dependency)
+        .map(|krate| krate.package)
+        .find(|package| *package == dependency)
 }
 
 fn point_at_sibling(spec: &Value, sibling: &str) -> Value {

@@ -24,6 +24,8 @@ mod wire;
 #[cfg(test)]
 #[path = "../embed/manifest.rs"]
 mod embedded_manifest;
+#[path = "../embed/runtime_crates.rs"]
+mod runtime_crates;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};

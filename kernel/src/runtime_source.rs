@@ -8,6 +8,7 @@
 //! checkout's own kernel (`install/setup.sh`) instead names its `runtime/` in
 //! `CELLAR_RUNTIME_DIR` and its own seed in `CELLAR_SEED_DIR`, recorded in the kernelspec.
 
+use crate::runtime_crates::{CELLAR, SERDE};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -23,12 +24,6 @@ pub const SEED_DIR_ENV: &str = "CELLAR_SEED_DIR";
 
 const RUNTIME_PREFIX: &str = "runtime-";
 const SEED_PREFIX: &str = "seed-";
-/// Where the unpacked `cellar` crate sits inside a runtime folder.
-const CELLAR_CRATE: &str = "cellar";
-/// Where the crate cells name as `serde` sits inside a runtime folder, and inside a checkout's
-/// `runtime/`.
-const SERDE_CRATE: &str = "cellar-serde";
-const SERDE_FOLDER: &str = "serde";
 /// Written last when unpacking: a folder without it is incomplete.
 const UNPACKED_MARKER: &str = ".unpacked";
 
@@ -77,7 +72,7 @@ impl RuntimePaths {
                 Unpacking::IfMissing => unpack(&data_dir()?)?,
                 Unpacking::Never => data_dir()?.join(runtime_folder_name()),
             }
-            .join(CELLAR_CRATE),
+            .join(CELLAR.package),
             RuntimeSource::Checkout(dir) => dir.clone(),
         };
         let named_seed = std::env::var_os(SEED_DIR_ENV).filter(|dir| !dir.is_empty());
@@ -99,8 +94,8 @@ impl RuntimePaths {
     /// `serde/` folder in a checkout.
     pub fn serde(&self) -> PathBuf {
         match &self.source {
-            RuntimeSource::Embedded => self.cellar.with_file_name(SERDE_CRATE),
-            RuntimeSource::Checkout(dir) => dir.join(SERDE_FOLDER),
+            RuntimeSource::Embedded => self.cellar.with_file_name(SERDE.package),
+            RuntimeSource::Checkout(dir) => dir.join(SERDE.folder),
         }
     }
 

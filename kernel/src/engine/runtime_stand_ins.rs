@@ -22,6 +22,7 @@
 use super::rustc_wrapper::option_values;
 use super::whole_file;
 use super::workspace::toml_string;
+use crate::runtime_crates::{self, RuntimeCrate};
 use crate::runtime_source::{RuntimePaths, RuntimeSource};
 use anyhow::{Context, Result};
 use std::ffi::OsString;
@@ -36,29 +37,36 @@ pub enum RuntimeDependencies {
     Whole,
 }
 
-/// One dependency of the cells on the runtime: the name cells use, and its package.
-struct RuntimeCrate {
-    /// The name in the cells (`cellar::…`, `serde::…`).
+/// One dependency of the cells on the runtime: the name cells use, and the runtime's crate.
+struct CellDependency {
     name: &'static str,
-    /// The runtime's package, and its library.
-    package: &'static str,
-    library: &'static str,
-    /// The stand-in's package (its library has the runtime's name).
-    stand_in: &'static str,
+    krate: RuntimeCrate,
 }
 
-const CRATES: [RuntimeCrate; 2] = [
-    RuntimeCrate {
+impl CellDependency {
+    fn package(&self) -> &'static str {
+        self.krate.package
+    }
+
+    /// The runtime's library (and the stand-in's, which has the runtime's name).
+    fn library(&self) -> String {
+        self.krate.package.replace('-', "_")
+    }
+
+    /// The stand-in's package.
+    fn stand_in(&self) -> String {
+        format!("{}-stand-in", self.krate.package)
+    }
+}
+
+const CRATES: [CellDependency; 2] = [
+    CellDependency {
         name: "cellar",
-        package: "cellar",
-        library: "cellar",
-        stand_in: "cellar-stand-in",
+        krate: runtime_crates::CELLAR,
     },
-    RuntimeCrate {
+    CellDependency {
         name: "serde",
-        package: "cellar-serde",
-        library: "cellar_serde",
-        stand_in: "cellar-serde-stand-in",
+        krate: runtime_crates::SERDE,
     },
 ];
 
@@ -105,7 +113,7 @@ pub fn dependency_lines(
             for (krate, source) in CRATES.iter().zip(sources(runtime)) {
                 let folder = runtime.seed.join(FOLDER).join(krate.name);
                 write_if_changed(&folder.join("Cargo.toml"), &manifest(krate, &source))?;
-                lines.push(dependency(krate.name, krate.stand_in, &folder));
+                lines.push(dependency(krate.name, &krate.stand_in(), &folder));
             }
             lines
         }
@@ -126,7 +134,7 @@ fn whole(runtime: &RuntimePaths) -> Vec<String> {
     CRATES
         .iter()
         .zip(sources(runtime))
-        .map(|(krate, source)| dependency(krate.name, krate.package, &source))
+        .map(|(krate, source)| dependency(krate.name, krate.package(), &source))
         .collect()
 }
 
@@ -147,16 +155,16 @@ fn sources(runtime: &RuntimePaths) -> [PathBuf; 2] {
 }
 
 /// A stand-in's manifest: the runtime's library source, no dependencies, no other targets.
-fn manifest(krate: &RuntimeCrate, source: &Path) -> String {
+fn manifest(krate: &CellDependency, source: &Path) -> String {
     format!(
         "# Stands in for the runtime's `{package}` in the cells' dependencies (see the kernel's\n\
          # engine/runtime_stand_ins.rs): cells link the library the seed built.\n\
          [package]\nname = \"{stand_in}\"\nversion = \"0.0.0\"\nedition = \"{EDITION}\"\n\
          publish = false\nautobins = false\nautoexamples = false\nautotests = false\n\
          autobenches = false\n\n[lib]\nname = \"{library}\"\npath = {root}\n",
-        package = krate.package,
-        stand_in = krate.stand_in,
-        library = krate.library,
+        package = krate.package(),
+        stand_in = krate.stand_in(),
+        library = krate.library(),
         root = toml_path(&source.join("src").join("lib.rs")),
     )
 }
@@ -180,7 +188,7 @@ fn toml_path(path: &Path) -> String {
 /// Whether cargo asked the wrapper to build a stand-in (cargo names the package it builds).
 pub fn builds_stand_in() -> bool {
     std::env::var("CARGO_PKG_NAME")
-        .is_ok_and(|package| CRATES.iter().any(|krate| krate.stand_in == package))
+        .is_ok_and(|package| CRATES.iter().any(|krate| krate.stand_in() == package))
 }
 
 /// Writes placeholders where rustc's call (`args`, rustc first) would put a stand-in's library,
@@ -305,7 +313,7 @@ pub fn record_seed_libraries(args: &[OsString], folder: &Path) {
                     && Path::new(path)
                         .file_name()
                         .and_then(|file| file.to_str())
-                        .is_some_and(|file| file.starts_with(&format!("lib{}-", krate.library)))
+                        .is_some_and(|file| file.starts_with(&format!("lib{}-", krate.library())))
             })
         });
         match library {
