@@ -53,8 +53,10 @@ fn locate(kernel: &Path) -> Result<RuntimeSources, String> {
     let crates: Vec<_> = RUNTIME_CRATES
         .iter()
         .map(|krate| {
-            let package = krate.package;
-            (package, kernel.join(format!("../{package}-{version}")))
+            (
+                krate.package,
+                kernel.join(format!("../{}-{version}", krate.package)),
+            )
         })
         .collect();
     if let Some((name, dir)) = crates

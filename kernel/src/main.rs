@@ -62,7 +62,7 @@ enum Command {
 /// evcxr_jupyter uses mimalloc too. Built without its transparent huge pages (`no_thp`): the
 /// kernel first faults in the memory rust-analyzer parses the standard library into, and zeroing
 /// whole 2 MiB pages of it took about a fifth of the engine thread's start; evcxr's start took
-/// 2.48 s against 2.67 s (medians of 10 kernels each, alternating). Only this process's own
+/// 2.50 s against 2.77 s (medians of 8 kernels each, alternating). Only this process's own
 /// allocations change: cargo and rustc are as before, and so are the cells' (a cell library
 /// allocates through its own allocator, the system's, in the cell process).
 #[global_allocator]
