@@ -520,6 +520,20 @@ def test_rust_analyzer_reads_the_seeds_copy_of_the_standard_library_and_finds_it
         } <= listed, listed
 
 
+def test_a_copy_of_the_standard_library_no_kernel_started_with_for_two_weeks_leaves_the_seed(tmp_path):
+    seed = pathlib.Path(KernelSpecManager().get_kernel_spec(KERNEL_NAME).env["CELLAR_SEED_DIR"])
+    unused = seed / "std-source-0000000000000000"
+    (unused / "core" / "src").mkdir(parents=True, exist_ok=True)
+    weeks_ago = time.time() - 15 * 24 * 60 * 60
+    os.utime(unused, (weeks_ago, weeks_ago))
+    with _new_kernel(tmp_path) as kc:
+        _, outputs = run_cell(kc, 'std::env::var("RUST_SRC_PATH").unwrap()')
+        in_use = pathlib.Path(json.loads(result_text(outputs)))
+    assert not unused.exists()
+    # The copy the kernel read is marked as used at its start.
+    assert in_use.is_dir() and time.time() - in_use.stat().st_mtime < 600
+
+
 def test_a_rust_src_path_the_user_set_is_what_rust_analyzer_reads(tmp_path):
     library = tmp_path / "library"
     (library / "core").mkdir(parents=True)

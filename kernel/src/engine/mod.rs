@@ -35,6 +35,7 @@ mod seed_libraries;
 mod signatures_only;
 mod std_source;
 mod stderr_pipe;
+mod unused_std_copies;
 pub mod variable_store;
 mod whole_file;
 pub mod workspace;

@@ -29,6 +29,7 @@
 
 use super::folder_copy::{copy_folder, Transfer};
 use super::signatures_only;
+use super::unused_std_copies;
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
@@ -55,6 +56,10 @@ const STD_DETECT: &str = "stdarch/crates/std_detect";
 
 /// The crates replaced by their expansion, the three every cell crate depends on.
 const EXPANDED: &[&str] = &["core", "alloc", "std"];
+
+/// How the copies' folders in the seed begin (`std-source-<key>`, and `std-source.partial-…`
+/// while one is made).
+const COPY_PREFIX: &str = "std-source";
 
 /// What a copy holds, in its folder's name: a kernel makes a copy anew when this changes.
 const COPY_FORMAT: &str = "expanded-signatures";
@@ -85,7 +90,15 @@ pub fn point_analysis_at_copy(seed: &Path, libdir: &Path) {
     };
     let rustc = crate::toolchain::rustc_beside(libdir).unwrap_or_else(|| "rustc".into());
     match copy_for_analysis(&library, seed, &rustc) {
-        Ok(copy) => std::env::set_var(SOURCE_ENV, copy),
+        Ok(copy) => {
+            if let Err(error) = unused_std_copies::mark_used(&copy) {
+                eprintln!("cellar: could not mark {} as used: {error}", copy.display());
+            }
+            for removed in unused_std_copies::forget_unused(seed, COPY_PREFIX, &copy) {
+                eprintln!("cellar: removed {removed}, a copy of the standard library source no kernel started with for two weeks");
+            }
+            std::env::set_var(SOURCE_ENV, copy)
+        }
         Err(error) => {
             eprintln!("cellar: rust-analyzer reads the whole standard library source: {error:#}")
         }
@@ -103,12 +116,12 @@ fn toolchain_library(libdir: &Path) -> Option<PathBuf> {
 /// Its folder is named after the toolchain's files, so a toolchain update gets a new copy. Two
 /// kernels starting at once each build their own and the first to finish names it.
 fn copy_for_analysis(library: &Path, seed: &Path, rustc: &Path) -> Result<PathBuf> {
-    let copy = seed.join(format!("std-source-{}", toolchain_key(library)?));
+    let copy = seed.join(format!("{COPY_PREFIX}-{}", toolchain_key(library)?));
     if copy.join("core").is_dir() {
         return Ok(copy);
     }
     let partial = seed.join(format!(
-        "std-source.partial-{}",
+        "{COPY_PREFIX}.partial-{}",
         uuid::Uuid::new_v4().simple()
     ));
     let named = write_copy(library, &partial, rustc).and_then(|()| {
