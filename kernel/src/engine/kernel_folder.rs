@@ -9,6 +9,7 @@
 //! kernel never takes a folder another one is still making. A folder without a lock file (from
 //! an older version, which may still be running), or another user's, is left alone.
 
+use super::leftover_folders;
 use anyhow::{Context, Result};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -53,26 +54,12 @@ impl Drop for KernelFolder {
 /// Removes the kernel folders in `parent` whose lock no process holds. A folder that cannot be
 /// read or removed is left, with a line in the kernel's log.
 fn remove_left_by_dead_kernels(parent: &Path) {
-    let Ok(entries) = std::fs::read_dir(parent) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        if !name.to_string_lossy().starts_with(PREFIX) {
-            continue;
-        }
-        let folder = entry.path();
-        if is_abandoned(&folder) {
-            // Another kernel starting at the same time may be removing it too.
-            let removed = std::fs::remove_dir_all(&folder);
-            if let (Err(error), true) = (removed, folder.exists()) {
-                eprintln!(
-                    "cellar: could not remove {}, left by a kernel that ended: {error}",
-                    folder.display()
-                );
-            }
-        }
-    }
+    leftover_folders::remove(
+        parent,
+        PREFIX,
+        is_abandoned,
+        "the folder of a kernel that ended",
+    );
 }
 
 /// Whether `folder` is this user's and has a lock file no process holds.

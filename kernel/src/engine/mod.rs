@@ -23,6 +23,7 @@ pub mod evcxr_start;
 mod folder_copy;
 pub mod is_complete;
 mod kernel_folder;
+mod leftover_folders;
 mod lighter_crates;
 mod notebook;
 mod offline_first;

@@ -6,6 +6,7 @@
 //! time). Copies, and copies left unfinished, that no kernel marked for [`UNUSED_FOR`] are
 //! removed; a kernel of that toolchain starting later makes its copy again.
 
+use super::leftover_folders;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
@@ -19,32 +20,20 @@ pub fn mark_used(copy: &Path) -> std::io::Result<()> {
 
 /// Removes the folders in `seed` whose names start with `prefix` (the copies, finished or
 /// not) that were not marked for [`UNUSED_FOR`], all but `in_use`. Returns what it removed;
-/// what it could not remove it says in the kernel's log and leaves.
+/// what it could not remove it says in the kernel's log and leaves (`leftover_folders`).
 pub fn forget_unused(seed: &Path, prefix: &str, in_use: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(seed) else {
-        return Vec::new();
+    let unused = |copy: &Path| {
+        copy != in_use
+            && std::fs::metadata(copy)
+                .and_then(|metadata| metadata.modified())
+                .is_ok_and(|marked| marked.elapsed().is_ok_and(|age| age > UNUSED_FOR))
     };
-    let unused = |path: &Path| {
-        std::fs::metadata(path)
-            .and_then(|metadata| metadata.modified())
-            .is_ok_and(|marked| marked.elapsed().is_ok_and(|age| age > UNUSED_FOR))
-    };
-    let mut removed = Vec::new();
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let path = entry.path();
-        if !name.starts_with(prefix) || path == in_use || !unused(&path) {
-            continue;
-        }
-        match std::fs::remove_dir_all(&path) {
-            Ok(()) => removed.push(name),
-            Err(error) => eprintln!(
-                "cellar: could not remove the unused copy of the standard library source {}: {error}",
-                path.display()
-            ),
-        }
-    }
-    removed
+    leftover_folders::remove(
+        seed,
+        prefix,
+        unused,
+        "an unused copy of the standard library source",
+    )
 }
 
 #[cfg(test)]
