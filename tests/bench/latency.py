@@ -3,7 +3,8 @@
 Every kernel is a new process in a fresh working directory. Measured: kernel start → first result
 and the trivial cell's round trip; a compute-heavy cell's own run time (timed inside the cell, so
 compiling it does not count); a notebook run cell by cell in a first kernel, then again in a second
-fresh kernel (a restart); `:dep` of a small registry crate in a first and a second kernel; for
+fresh kernel (a restart); `:dep` of a small registry crate in a first and a second kernel, and
+in a third with a pause before the cell that uses it; for
 cellar, its start and its first cell that defines a variable with rust-analyzer reading the
 kernel's copy of the standard library source, against the toolchain's whole source; after the
 first result and a pause (a user reading it and typing the next cell), a method completion and a
@@ -63,14 +64,20 @@ def phase_totals(replies):
     return dict(totals)
 
 
-def notebook_run(name, cells, env):
+def notebook_run(name, cells, env, pause_s=0):
     """Runs the cells in order in a new kernel: each cell's round trip, failures, compile time.
 
     The kernel's start is a row of its own: the cells are timed once `1 + 1` has a result.
+    With `pause_s`, each cell after the first is sent that long after the last reply (a user
+    typing it); the pauses are not in the figures.
     """
     with kernel(name, env) as (kc, _, _):
         run_ok(kc, "1 + 1")
-        replies = [run_cell(kc, code) for code in cells]
+        replies = []
+        for i, code in enumerate(cells):
+            if i:
+                time.sleep(pause_s)
+            replies.append(run_cell(kc, code))
     return {
         "cell_s": [r.seconds for r in replies],
         "total_s": sum(r.seconds for r in replies),
@@ -79,6 +86,7 @@ def notebook_run(name, cells, env):
         "cell_analysis_s": [r.phases.get(ANALYSIS, 0.0) for r in replies],
         "phase_s": phase_totals(replies),
         "failed": [{"cell": i, "error": r.error} for i, r in enumerate(replies) if r.status != "ok"],
+        "pause_s": pause_s,
     }
 
 
@@ -95,8 +103,9 @@ def forget_earlier_kernels(name):
             os.remove(os.path.join(seed, "compiled-cells.bytes"))
 
 
-def pair(name, cells):
-    """The same cells in a first kernel, then in a second fresh one that finds what the first left."""
+def pair(name, cells, paused=False):
+    """The same cells in a first kernel, then in a second fresh one that finds what the first left;
+    `paused` adds a third, like the second but with a user's pause before each cell after the first."""
     forget_earlier_kernels(name)
     shared = tempfile.mkdtemp(prefix="cellar-bench-pair-")
     env = {"XDG_CACHE_HOME": os.path.join(shared, "xdg-cache"),
@@ -104,10 +113,13 @@ def pair(name, cells):
     try:
         first = notebook_run(name, cells, env)
         second = notebook_run(name, cells, env)
+        run = {"cells": len(cells), "first": first, "second": second,
+               "restart_ratio": second["total_s"] / first["total_s"]}
+        if paused:
+            run["second_paused"] = notebook_run(name, cells, env, pause_s=PAUSE_S)
     finally:
         shutil.rmtree(shared, ignore_errors=True)
-    return {"cells": len(cells), "first": first, "second": second,
-            "restart_ratio": second["total_s"] / first["total_s"]}
+    return run
 
 
 def toolchain_std_source():
@@ -197,7 +209,7 @@ def main():
         "compute_loop_s": statistics.median(loops),
         "compute_loops_s": loops,
         "notebooks": {os.path.basename(p): pair(args.kernel, code_cells(p)) for p in args.notebooks},
-        "dep": pair(args.kernel, DEP),
+        "dep": pair(args.kernel, DEP, paused=True),
         "after_a_pause": after_a_pause(args.kernel, args.starts),
         **({"std_source": std_source_starts(args.kernel, args.starts)} if args.kernel == "cellar" else {}),
     }))

@@ -171,6 +171,13 @@ def first_cell(run):
     return {"first": {"total_s": first}, "second": {"total_s": second}, "restart_ratio": second / first}
 
 
+def paused_second(run):
+    """A pair's first kernel against its third: the second again, with a user's pause before each
+    cell after the first."""
+    paused = run["second_paused"]
+    return {"first": run["first"], "second": paused, "restart_ratio": paused["total_s"] / run["first"]["total_s"]}
+
+
 def latency_section():
     c, e = cellar_k, evcxr_k
     c_plain, e_plain, c_cached = c["notebooks"][PLAIN], e["notebooks"][PLAIN], c["notebooks"][CACHED]
@@ -219,6 +226,10 @@ def latency_section():
                          first_cell(c["dep"]), first_cell(e["dep"]), 0.2)
     row('`:dep rand = "0.8"` and a cell using it (`let n: u32 = rand::thread_rng().gen_range(0..100)`): '
         'second fresh kernel ÷ first', restart(c["dep"]), restart(e["dep"]), "—", None, ratio="—")
+    if "second_paused" in c["dep"] and "second_paused" in e["dep"]:
+        row(f'the same, the second kernel given a {c["dep"]["second_paused"]["pause_s"]} s pause (a '
+            f'user typing) before the cell that uses rand: second ÷ first',
+            restart(paused_second(c["dep"])), restart(paused_second(e["dep"])), "—", None, ratio="—")
     if "after_a_pause" in c and "after_a_pause" in e:
         pause = c["after_a_pause"]
         after = lambda k, key: statistics.median(run[key] for run in k["after_a_pause"]["runs"])
@@ -295,8 +306,9 @@ def where_the_time_goes(c, e):
     if "after_a_pause" in c:
         w("- After a pause: once idle for 0.3 s after a cell, cellar asks rust-analyzer for a method "
           "completion, which takes in the new code and the trait impls of every crate the cells "
-          "see; evcxr_jupyter leaves that work to the next completion or cell. The notebooks "
-          "above send each cell as soon as the last one replied, so they never pause.")
+          "see; evcxr_jupyter leaves that work to the next completion or cell. Other than the "
+          "rows that say so, the runs above send each cell as soon as the last one replied, so "
+          "they never pause.")
     std = c.get("std_source")
     if std:
         def median(source, key):
