@@ -103,9 +103,9 @@ def forget_earlier_kernels(name):
             os.remove(os.path.join(seed, "compiled-cells.bytes"))
 
 
-def pair(name, cells, paused=False):
+def pair(name, cells, pause_s=None):
     """The same cells in a first kernel, then in a second fresh one that finds what the first left;
-    `paused` adds a third, like the second but with a user's pause before each cell after the first."""
+    with `pause_s`, a third like the second, with a user's pause before each cell after the first."""
     forget_earlier_kernels(name)
     shared = tempfile.mkdtemp(prefix="cellar-bench-pair-")
     env = {"XDG_CACHE_HOME": os.path.join(shared, "xdg-cache"),
@@ -115,8 +115,8 @@ def pair(name, cells, paused=False):
         second = notebook_run(name, cells, env)
         run = {"cells": len(cells), "first": first, "second": second,
                "restart_ratio": second["total_s"] / first["total_s"]}
-        if paused:
-            run["second_paused"] = notebook_run(name, cells, env, pause_s=PAUSE_S)
+        if pause_s:
+            run["second_paused"] = notebook_run(name, cells, env, pause_s)
     finally:
         shutil.rmtree(shared, ignore_errors=True)
     return run
@@ -209,7 +209,7 @@ def main():
         "compute_loop_s": statistics.median(loops),
         "compute_loops_s": loops,
         "notebooks": {os.path.basename(p): pair(args.kernel, code_cells(p)) for p in args.notebooks},
-        "dep": pair(args.kernel, DEP, paused=True),
+        "dep": pair(args.kernel, DEP, pause_s=PAUSE_S),
         "after_a_pause": after_a_pause(args.kernel, args.starts),
         **({"std_source": std_source_starts(args.kernel, args.starts)} if args.kernel == "cellar" else {}),
     }))
