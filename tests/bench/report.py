@@ -13,7 +13,7 @@ import statistics
 import subprocess
 import sys
 
-from latency import ANALYSIS, compile_s
+from latency import ANALYSIS, DEP, compile_s
 
 results = pathlib.Path(sys.argv[1])
 HASH_BYTES = int(os.environ.get("CELLAR_BENCH_HASH_MB", "256")) << 20
@@ -222,10 +222,11 @@ def latency_section():
                          f"`{PLAIN}`)", c_cached, e_plain, 0.3)
     # The bar is on the build, the `:dep` cell. The cell after it is rust-analyzer typing a
     # variable over rand's crates: as much work in a second kernel as in the first.
-    against_first_kernel('`:dep rand = "0.8"` cell, the build: second fresh kernel ÷ first',
+    dep, using = f"`{DEP[0]}`", f"`{DEP[1].splitlines()[1]}`"
+    against_first_kernel(f"{dep} cell, the build: second fresh kernel ÷ first",
                          first_cell(c["dep"]), first_cell(e["dep"]), 0.2)
-    row('`:dep rand = "0.8"` and a cell using it (`let n: u32 = rand::thread_rng().gen_range(0..100)`): '
-        'second fresh kernel ÷ first', restart(c["dep"]), restart(e["dep"]), "—", None, ratio="—")
+    row(f"{dep} and a cell using it ({using}): second fresh kernel ÷ first",
+        restart(c["dep"]), restart(e["dep"]), "—", None, ratio="—")
     if "second_paused" in c["dep"] and "second_paused" in e["dep"]:
         row(f'the same, the second kernel given a {c["dep"]["second_paused"]["pause_s"]} s pause (a '
             f'user typing) before the cell that uses rand: second ÷ first',
