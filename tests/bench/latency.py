@@ -103,6 +103,12 @@ def forget_earlier_kernels(name):
             os.remove(os.path.join(seed, "compiled-cells.bytes"))
 
 
+def first_and_second(first, second):
+    """A first and a second kernel's runs (each with its `total_s`), and the second's ratio to the
+    first: what a restart costs."""
+    return {"first": first, "second": second, "restart_ratio": second["total_s"] / first["total_s"]}
+
+
 def pair(name, cells, pause_s=None):
     """The same cells in a first kernel, then in a second fresh one that finds what the first left;
     with `pause_s`, a third like the second, with a user's pause before each cell after the first."""
@@ -113,8 +119,7 @@ def pair(name, cells, pause_s=None):
     try:
         first = notebook_run(name, cells, env)
         second = notebook_run(name, cells, env)
-        run = {"cells": len(cells), "first": first, "second": second,
-               "restart_ratio": second["total_s"] / first["total_s"]}
+        run = {"cells": len(cells), **first_and_second(first, second)}
         if pause_s:
             run["second_paused"] = notebook_run(name, cells, env, pause_s)
     finally:

@@ -13,7 +13,7 @@ import statistics
 import subprocess
 import sys
 
-from latency import ANALYSIS, DEP, compile_s
+from latency import ANALYSIS, DEP, compile_s, first_and_second
 
 results = pathlib.Path(sys.argv[1])
 HASH_BYTES = int(os.environ.get("CELLAR_BENCH_HASH_MB", "256")) << 20
@@ -167,15 +167,13 @@ def restart(run, bar=None):
 
 def first_cell(run):
     """A first and a second kernel's run cut to their first cell: of the `:dep` cells, the build."""
-    first, second = (run[which]["cell_s"][0] for which in ("first", "second"))
-    return {"first": {"total_s": first}, "second": {"total_s": second}, "restart_ratio": second / first}
+    return first_and_second(*({"total_s": run[which]["cell_s"][0]} for which in ("first", "second")))
 
 
 def paused_second(run):
     """A pair's first kernel against its third: the second again, with a user's pause before each
     cell after the first."""
-    paused = run["second_paused"]
-    return {"first": run["first"], "second": paused, "restart_ratio": paused["total_s"] / run["first"]["total_s"]}
+    return first_and_second(run["first"], run["second_paused"])
 
 
 def latency_section():
