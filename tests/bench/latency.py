@@ -3,21 +3,24 @@
 Every kernel is a new process in a fresh working directory. Measured: kernel start → first result
 and the trivial cell's round trip; a compute-heavy cell's own run time (timed inside the cell, so
 compiling it does not count); a notebook run cell by cell in a first kernel, then again in a second
-fresh kernel (a restart); `:dep` of a small registry crate in a first and a second kernel, and
-in a third with a pause before the cell that uses it; for
-cellar, its start and its first cell that defines a variable with rust-analyzer reading the
-kernel's copy of the standard library source, against the toolchain's whole source; after the
-first result and a pause (a user reading it and typing the next cell), a method completion and a
-cell that defines variables, which a kernel's rust-analyzer has not typed before. Cells
-are timed once the kernel has given its first result, so the start is counted once, in its row.
-The two kernels of a pair share a fresh XDG_CACHE_HOME and CELLAR_CACHE_DIR (`persist = "disk"`
-entries), so what the first kernel leaves behind reaches the second, and nothing from an earlier
-benchmark run reaches the first; for the same reason what cellar keeps between kernels inside its
-seed folder (the pool of build folders, the compiled cells) is emptied before the first kernel of
-a pair, and before each start.
+fresh kernel (a restart); `:dep` of a small registry crate in a first and a second kernel, and in a
+third with a pause before the cell that uses it; for cellar, its start and its first cell that
+defines a variable with rust-analyzer reading the kernel's copy of the standard library source,
+against the toolchain's whole source; after the first result and a pause (a user reading it and
+typing the next cell), a method completion and a cell that defines variables, which a kernel's
+rust-analyzer has not typed before. Cells are timed once the kernel has given its first result, so
+the start is counted once, in its row.
 
-Usage: python latency.py KERNEL NOTEBOOK... [--starts N] [--trips N] [--compute N]
-(prints one JSON object; notebooks are keyed by file name)
+Each pair of a first and a second kernel runs several times (`--pairs`): the ratio of one pair
+moves by several hundredths from one to the next, so the report takes the median pair and shows
+every pair's ratio. The two kernels of a pair share a fresh XDG_CACHE_HOME and CELLAR_CACHE_DIR
+(`persist = "disk"` entries), so what the first kernel leaves behind reaches the second, and nothing
+from an earlier pair reaches the first; for the same reason what cellar keeps between kernels inside
+its seed folder (the pool of build folders, the compiled cells) is emptied before the first kernel
+of a pair, and before each start.
+
+Usage: python latency.py KERNEL NOTEBOOK... [--starts N] [--trips N] [--compute N] [--pairs N]
+(prints one JSON object; notebooks are keyed by file name, each with its list of pairs)
 """
 import argparse
 import collections
@@ -183,6 +186,7 @@ def main():
     parser.add_argument("--starts", type=int, default=3)
     parser.add_argument("--trips", type=int, default=20)
     parser.add_argument("--compute", type=int, default=3)
+    parser.add_argument("--pairs", type=int, default=3)
     args = parser.parse_intermixed_args()
 
     starts, trips, loops, phases = [], [], [], collections.defaultdict(list)
@@ -213,8 +217,9 @@ def main():
         "trivial_cell_phases_s": {p: statistics.median(s) for p, s in phases.items()},
         "compute_loop_s": statistics.median(loops),
         "compute_loops_s": loops,
-        "notebooks": {os.path.basename(p): pair(args.kernel, code_cells(p)) for p in args.notebooks},
-        "dep": pair(args.kernel, DEP, pause_s=PAUSE_S),
+        "notebooks": {os.path.basename(p): [pair(args.kernel, code_cells(p)) for _ in range(args.pairs)]
+                      for p in args.notebooks},
+        "dep": [pair(args.kernel, DEP, pause_s=PAUSE_S) for _ in range(args.pairs)],
         "after_a_pause": after_a_pause(args.kernel, args.starts),
         **({"std_source": std_source_starts(args.kernel, args.starts)} if args.kernel == "cellar" else {}),
     }))
