@@ -194,21 +194,19 @@ def paused_second(run):
 
 def latency_section():
     c, e = cellar_k, evcxr_k
-    c_plain, e_plain, c_cached = (representative(k["notebooks"][nb])
-                                  for k, nb in ((c, PLAIN), (e, PLAIN), (c, CACHED)))
-    n_pairs = len(c["notebooks"][CACHED])
+    c_plain, e_plain, c_cached = c["notebooks"][PLAIN], e["notebooks"][PLAIN], c["notebooks"][CACHED]
     w("## Latency: the kernel against evcxr_jupyter 0.22\n")
     w(f"Each kernel is a new process in a fresh working directory. The notebooks are "
-      f"`tests/bench/notebooks/{PLAIN}` ({c_plain['cells']} cells of plain Rust, run unchanged by "
-      f"both kernels) and `{CACHED}` ({c_cached['cells']} cells of serde structs, "
+      f"`tests/bench/notebooks/{PLAIN}` ({c_plain[0]['cells']} cells of plain Rust, run unchanged by "
+      f"both kernels) and `{CACHED}` ({c_cached[0]['cells']} cells of serde structs, "
       f"`#[cache_data(persist = \"disk\")]` functions and the cells that call them), run cell by "
       f"cell in a first kernel, then in a second fresh kernel (a restart) that shares the first "
       f"one's disk cache folder and `XDG_CACHE_HOME`; a second cellar kernel also finds the cells "
       f"the first one compiled (`compiled-cells` in the seed folder), and what earlier kernels kept "
       f"there is removed before the first kernel of a pair and before each start. Each pair runs "
-      f"{n_pairs} times: a second kernel's ratio to its first is the median pair's, with every "
-      f"pair's ratio beside it, and the other figures of a pair are the pair's whose whole run has "
-      f"the median ratio. A cell's round trip is from the request to the reply; a notebook's "
+      f"{len(c_cached)} times: a second kernel's ratio to its first is the median pair's, with every "
+      f"pair's ratio beside it; a median cell is the median of the first kernels' median cells; "
+      f"the breakdowns below are of the pair whose whole run has the median ratio. A cell's round trip is from the request to the reply; a notebook's "
       f"time is the sum of its cells' round trips, timed once the kernel has given a first result "
       f"(the start is its own row).\n")
     w("| | cellar | evcxr_jupyter | ratio | bar | |\n|---|---:|---:|---:|---|---|")
@@ -229,7 +227,7 @@ def latency_section():
         row(label, restart(c_pairs, limit, cut), restart(e_pairs, cut=cut), f"cellar ≤ {limit:.1f}×",
             middle(c_pairs, cut)[0]["restart_ratio"] <= limit, ratio="—")
 
-    median = lambda run: run["first"]["median_cell_s"]
+    median = lambda pairs: statistics.median(run["first"]["median_cell_s"] for run in pairs)
     against_evcxr(f"median cell round trip, `{PLAIN}`", median(c_plain), median(e_plain), 0.8)
     against_evcxr(f"median cell round trip, `{CACHED}` (evcxr: `{PLAIN}`)", median(c_cached),
                   median(e_plain), 1.0, of="evcxr's plain cell")
@@ -238,7 +236,7 @@ def latency_section():
     against_evcxr("kernel start → first result", c["start_to_first_result_s"],
                   e["start_to_first_result_s"], 0.8, seconds=3)
     against_first_kernel(f"second fresh kernel ÷ first, whole notebook (cellar: `{CACHED}`, evcxr: "
-                         f"`{PLAIN}`)", c["notebooks"][CACHED], e["notebooks"][PLAIN], 0.3)
+                         f"`{PLAIN}`)", c_cached, e_plain, 0.3)
     # The bar is on the build, the `:dep` cell. The cell after it is rust-analyzer typing a
     # variable over rand's crates: as much work in a second kernel as in the first.
     dep, using = f"`{DEP[0]}`", f"`{DEP[1].splitlines()[1]}`"
