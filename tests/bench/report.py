@@ -206,9 +206,9 @@ def latency_section():
       f"there is removed before the first kernel of a pair and before each start. Each pair runs "
       f"{len(c_cached)} times: a second kernel's ratio to its first is the median pair's, with every "
       f"pair's ratio beside it; a median cell is the median of the first kernels' median cells; "
-      f"the breakdowns below are of the pair whose whole run has the median ratio. A cell's round trip is from the request to the reply; a notebook's "
-      f"time is the sum of its cells' round trips, timed once the kernel has given a first result "
-      f"(the start is its own row).\n")
+      f"the breakdowns below are of the pair whose whole run has the median ratio. A cell's "
+      f"round trip is from the request to the reply; a notebook's time is the sum of its cells' "
+      f"round trips, timed once the kernel has given a first result (the start is its own row).\n")
     w("| | cellar | evcxr_jupyter | ratio | bar | |\n|---|---:|---:|---:|---|---|")
 
     def row(label, cv, ev, bar, ok, ratio=None, limit=None):
